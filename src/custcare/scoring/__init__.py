@@ -1,0 +1,35 @@
+"""The scorer contract: results with reasons, the protocol, the registry, pipelines."""
+
+from custcare.scoring._batch import BatchScorer, BatchScores
+from custcare.scoring._pipeline import Pipeline, Report
+from custcare.scoring._registry import ENTRY_POINT_GROUP, ScorerInfo, available_scorers, get_scorer
+from custcare.scoring._result import Reason, ScoreResult
+from custcare.scoring._scorer import (
+    BaseScorer,
+    PopulationScorer,
+    Scorer,
+    ScorerConfig,
+    ScorerTraits,
+    Upstream,
+    check_as_of,
+)
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "BaseScorer",
+    "BatchScorer",
+    "BatchScores",
+    "Pipeline",
+    "PopulationScorer",
+    "Reason",
+    "Report",
+    "ScoreResult",
+    "Scorer",
+    "ScorerConfig",
+    "ScorerInfo",
+    "ScorerTraits",
+    "Upstream",
+    "available_scorers",
+    "check_as_of",
+    "get_scorer",
+]

@@ -1,0 +1,340 @@
+"""The scorer contract: a protocol for users and a base class that does the chores."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict
+from typing_extensions import Self
+
+from custcare.batch import CustomerBatch, from_histories
+from custcare.errors import CustcareUsageError, NotFittedError
+from custcare.models import CustomerHistory
+from custcare.scoring._result import ScoreResult
+
+__all__ = [
+    "BaseScorer",
+    "PopulationScorer",
+    "Scorer",
+    "ScorerConfig",
+    "ScorerTraits",
+    "Upstream",
+    "check_as_of",
+]
+
+ResultT = TypeVar("ResultT", bound=ScoreResult)
+ConfigT = TypeVar("ConfigT", bound="ScorerConfig")
+StateT = TypeVar("StateT", bound=BaseModel)
+
+Upstream = Mapping[str, ScoreResult]
+"""Results of the scorers a scorer requires, by registered name."""
+
+
+class ScorerConfig(BaseModel):
+    """Base of every scorer's parameters: frozen, unknown fields rejected.
+
+    Subclass it, declare fields with defaults and docs; validation happens when
+    the scorer is built, so a bad parameter fails at once with the field and rule.
+
+    Example:
+        >>> class MyConfig(ScorerConfig):
+        ...     threshold: float = 0.5
+        >>> MyConfig(threshold=0.8).threshold
+        0.8
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+@dataclass(frozen=True)
+class ScorerTraits:
+    """What a scorer can do, so tools (the conformance kit, `Pipeline`) need not guess.
+
+    Attributes:
+        population: It must be fitted on many customers before scoring.
+        batch: It offers ``score_batch`` over `custcare.batch.CustomerBatch` columns.
+        requires: Registered names of scorers whose results it must have.
+        uses: Registered names of scorers whose results it reads when present.
+    """
+
+    population: bool = False
+    batch: bool = False
+    requires: tuple[str, ...] = ()
+    uses: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class Scorer(Protocol[ResultT]):
+    """The protocol every scorer satisfies, built-in or plugin.
+
+    A scorer reads one `CustomerHistory` as of an aware moment and returns a frozen
+    `ScoreResult` with reasons. It must ignore records after ``as_of``.
+    """
+
+    name: str
+    description: str
+    traits: ScorerTraits
+
+    @property
+    def config(self) -> BaseModel:
+        """The validated parameters."""
+        ...
+
+    def score(
+        self, history: CustomerHistory, *, as_of: datetime, upstream: Upstream | None = None
+    ) -> ResultT:
+        """Score one customer as of a moment."""
+        ...
+
+    def score_many(
+        self,
+        histories: Sequence[CustomerHistory],
+        *,
+        as_of: datetime,
+        upstream: Sequence[Upstream] | None = None,
+    ) -> list[ResultT]:
+        """Score many customers as of one moment, in input order."""
+        ...
+
+
+def check_as_of(as_of: object) -> datetime:
+    """Validate an ``as_of`` argument: an aware `datetime`.
+
+    Raises:
+        CustcareUsageError: if it is not a datetime.
+        ValueError: if it is naive.
+
+    Example:
+        >>> from datetime import datetime, timezone
+        >>> check_as_of(datetime(2026, 1, 1, tzinfo=timezone.utc)).year
+        2026
+    """
+    if not isinstance(as_of, datetime):
+        raise CustcareUsageError(
+            f"as_of must be a timezone-aware datetime, got {type(as_of).__name__}",
+            code="bad_argument",
+        )
+    if as_of.tzinfo is None or as_of.tzinfo.utcoffset(as_of) is None:
+        raise ValueError(
+            "as_of: datetime must be timezone-aware (got naive "
+            f"{as_of.isoformat()}); attach a tzinfo"
+        )
+    return as_of
+
+
+class BaseScorer(ABC, Generic[ConfigT, ResultT]):
+    """Base class for scorers: validates config and ``as_of``, hides the future.
+
+    Subclasses set the class attributes and implement `_score`, which receives
+    the history already cut at ``as_of``. The constructor only stores the
+    validated config, as scikit-learn estimators do.
+
+    Class attributes:
+        name: The registered dotted name, e.g. ``"loyalty.threshold"``.
+        description: One line for `custcare.available_scorers`.
+        config_model: The pydantic model of the parameters.
+        traits: What the scorer can do.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    config_model: ClassVar[type[ScorerConfig]]
+    traits: ClassVar[ScorerTraits] = ScorerTraits()
+
+    def __init__(self, config: ConfigT | Mapping[str, Any] | None = None, **params: Any) -> None:
+        """Build the scorer from a config object, a mapping, or keyword parameters.
+
+        Raises:
+            pydantic.ValidationError: naming the parameter and rule that failed.
+        """
+        base: dict[str, Any] = {}
+        if isinstance(config, BaseModel):
+            if not isinstance(config, self.config_model):
+                raise CustcareUsageError(
+                    f"{type(self).__name__} takes a {self.config_model.__name__}, "
+                    f"got {type(config).__name__}",
+                    code="bad_scorer_config",
+                )
+            if not params:
+                self._config: ConfigT = config
+                return
+            base = config.model_dump()
+        elif config is not None:
+            base = dict(config)
+        self._config = self.config_model.model_validate({**base, **params})  # type: ignore[assignment]
+
+    @property
+    def config(self) -> ConfigT:
+        """The validated parameters (frozen)."""
+        return self._config
+
+    def with_config(self, **update: Any) -> Self:
+        """A new, unfitted scorer of the same kind with some parameters changed.
+
+        Example:
+            >>> from custcare.testing import ConstantScorer
+            >>> ConstantScorer().with_config(value=2.0).config.value
+            2.0
+        """
+        return type(self)(self._config, **update)
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self._config.model_dump().items())
+        return f"{type(self).__name__}({params})"
+
+    def score(
+        self, history: CustomerHistory, *, as_of: datetime, upstream: Upstream | None = None
+    ) -> ResultT:
+        """Score one customer as of ``as_of``; records after it are not seen.
+
+        Args:
+            history: The customer's validated history.
+            as_of: A timezone-aware moment.
+            upstream: Results of the scorers listed in ``traits.requires``, by name.
+
+        Returns:
+            A frozen result with reasons.
+        """
+        as_of = check_as_of(as_of)
+        if not isinstance(history, CustomerHistory):
+            raise CustcareUsageError(
+                f"{self.name}: score() takes a CustomerHistory, got {type(history).__name__}",
+                code="bad_argument",
+            )
+        self._check_ready()
+        return self._score(history.until(as_of), as_of=as_of, upstream=upstream or {})
+
+    def score_many(
+        self,
+        histories: Sequence[CustomerHistory],
+        *,
+        as_of: datetime,
+        upstream: Sequence[Upstream] | None = None,
+    ) -> list[ResultT]:
+        """Score many customers as of one moment; results are in input order.
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> from custcare.datasets import sample_shop
+            >>> from custcare.testing import ConstantScorer
+            >>> shop = sample_shop()
+            >>> results = ConstantScorer().score_many(shop.histories, as_of=shop.as_of)
+            >>> len(results) == len(shop.histories)
+            True
+        """
+        if upstream is not None and len(upstream) != len(histories):
+            raise CustcareUsageError(
+                f"{self.name}: upstream has {len(upstream)} entries for {len(histories)} histories",
+                code="bad_argument",
+            )
+        ups: Sequence[Upstream | None] = upstream or [None] * len(histories)
+        return [self.score(h, as_of=as_of, upstream=u) for h, u in zip(histories, ups, strict=True)]
+
+    def _check_ready(self) -> None:
+        """Raise if the scorer cannot score yet; population scorers check fit here."""
+
+    @abstractmethod
+    def _score(self, history: CustomerHistory, *, as_of: datetime, upstream: Upstream) -> ResultT:
+        """Score a history already cut at ``as_of``."""
+
+
+class PopulationScorer(BaseScorer[ConfigT, ResultT], Generic[ConfigT, ResultT, StateT]):
+    """A scorer that learns from a population first (quantile edges, model parameters).
+
+    ``fit`` stores the learned state in ``state_`` (a frozen pydantic model, so it
+    serialises to JSON) and returns the scorer. Scoring before ``fit`` raises
+    `NotFittedError`. `to_json` and `from_json` persist config and state.
+    """
+
+    state_model: ClassVar[type[BaseModel]]
+    traits: ClassVar[ScorerTraits] = ScorerTraits(population=True)
+
+    def __init__(self, config: ConfigT | Mapping[str, Any] | None = None, **params: Any) -> None:
+        super().__init__(config, **params)
+        self.state_: StateT | None = None
+
+    @property
+    def is_fitted(self) -> bool:
+        """Whether `fit` (or `from_json` with a state) has run."""
+        return self.state_ is not None
+
+    def fit(self, data: Sequence[CustomerHistory] | CustomerBatch, *, as_of: datetime) -> Self:
+        """Learn the population state as of a moment; returns self, now fitted.
+
+        Args:
+            data: Histories, or a `custcare.batch.CustomerBatch` of the population.
+            as_of: A timezone-aware moment; orders after it are ignored.
+
+        Raises:
+            custcare.errors.DataError: if the population cannot be learnt from.
+        """
+        as_of = check_as_of(as_of)
+        if isinstance(data, CustomerBatch):
+            batch = data.until(as_of)
+        else:
+            batch = from_histories([h.until(as_of) for h in data])
+        self.state_ = self._fit_batch(batch, as_of=as_of)
+        return self
+
+    @abstractmethod
+    def _fit_batch(self, batch: CustomerBatch, *, as_of: datetime) -> StateT:
+        """Compute the fitted state from columns already cut at ``as_of``."""
+
+    def _check_ready(self) -> None:
+        if self.state_ is None:
+            raise NotFittedError(
+                f"{type(self).__name__} ({self.name}) is not fitted yet; call "
+                "fit(histories, as_of=...) first, or load a fitted state with from_json()"
+            )
+
+    @property
+    def state(self) -> StateT:
+        """The fitted state; raises `NotFittedError` before `fit`."""
+        self._check_ready()
+        assert self.state_ is not None
+        return self.state_
+
+    def to_json(self) -> str:
+        """Config and fitted state as JSON (never pickle).
+
+        Example:
+            >>> from custcare.loyalty import RFMScorer
+            >>> from custcare.datasets import sample_shop
+            >>> shop = sample_shop()
+            >>> s = RFMScorer().fit(shop.histories, as_of=shop.as_of)
+            >>> RFMScorer.from_json(s.to_json()).state == s.state
+            True
+        """
+        payload = _Persisted(
+            scorer=self.name,
+            config=self._config.model_dump(mode="json"),
+            state=None if self.state_ is None else self.state_.model_dump(mode="json"),
+        )
+        return payload.model_dump_json()
+
+    @classmethod
+    def from_json(cls, data: str) -> Self:
+        """Rebuild a scorer, fitted or not, from `to_json` output."""
+        payload = _Persisted.model_validate_json(data)
+        if payload.scorer != cls.name:
+            raise CustcareUsageError(
+                f"this JSON holds scorer {payload.scorer!r}, not {cls.name!r}",
+                code="bad_argument",
+            )
+        scorer = cls(payload.config)
+        if payload.state is not None:
+            scorer.state_ = cls.state_model.model_validate(payload.state)  # type: ignore[assignment]
+        return scorer
+
+
+class _Persisted(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: str = "custcare.scorer/1"
+    scorer: str
+    config: dict[str, Any]
+    state: dict[str, Any] | None

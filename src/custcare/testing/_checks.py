@@ -1,0 +1,485 @@
+"""The conformance kit: ``check_scorer`` runs the scorer contract on any scorer.
+
+Built like scikit-learn's ``check_estimator``: generators yield small named checks;
+each check works on a fresh copy of the scorer and fails with a sentence naming
+the check, the scorer and the rule.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any, Literal
+
+from hypothesis import HealthCheck, given, settings
+
+from custcare.batch import from_histories
+from custcare.errors import NotFittedError
+from custcare.models import (
+    Complaint,
+    ComplaintChannel,
+    Customer,
+    CustomerHistory,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Review,
+)
+from custcare.scoring import Scorer, ScoreResult
+from custcare.testing import strategies
+
+__all__ = ["CheckRecord", "ScorerCheckError", "check_scorer", "scorer_checks"]
+
+CHECK_AS_OF = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+"""The moment the generated histories are scored at: some of their records are later."""
+
+
+class ScorerCheckError(AssertionError):
+    """A scorer broke the contract; the message lists every failed check."""
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    """The outcome of one check on one scorer."""
+
+    check: str
+    scorer: str
+    status: Literal["passed", "failed", "expected_failure"]
+    error: str | None = None
+
+
+Check = Callable[[Scorer[Any], Sequence[CustomerHistory], datetime], None]
+
+
+def _fail(check: str, scorer: Scorer[Any], rule: str, got: object) -> ScorerCheckError:
+    return ScorerCheckError(f"{check} failed for {type(scorer).__name__}: {rule}; got {got}")
+
+
+def _fresh(scorer: Scorer[Any]) -> Scorer[Any]:
+    return copy.deepcopy(scorer)
+
+
+def _shuffled(history: CustomerHistory) -> CustomerHistory:
+    """The same records given in reverse order (validation must sort them back)."""
+    return CustomerHistory(
+        customer=history.customer,
+        orders=tuple(reversed(history.orders)),
+        reviews=tuple(reversed(history.reviews)),
+        complaints=tuple(reversed(history.complaints)),
+    )
+
+
+def _with_future_records(history: CustomerHistory, as_of: datetime) -> CustomerHistory:
+    """The history plus an order, a bad review and an escalating complaint after as_of."""
+    cid = history.customer.id
+    later = as_of + timedelta(days=1)
+    currency = history.currency or "CNY"
+    order = Order(
+        id=f"{cid}--future-order",
+        customer_id=cid,
+        placed_at=later,
+        currency=currency,
+        status=OrderStatus.COMPLETED,
+        lines=(OrderLine(sku="FUTURE", quantity=50, unit_price=Decimal("999")),),
+    )
+    review = Review(
+        id=f"{cid}--future-review",
+        customer_id=cid,
+        order_id=order.id,
+        posted_at=later + timedelta(hours=1),
+        rating=1,
+        text="质量太差，我要去消协投诉！ Terrible, I will sue.",
+    )
+    complaint = Complaint(
+        id=f"{cid}--future-complaint",
+        customer_id=cid,
+        order_id=order.id,
+        opened_at=later + timedelta(hours=2),
+        channel=ComplaintChannel.REVIEW,
+        text="受伤了，要求退款，我要曝光你们",
+    )
+    return CustomerHistory(
+        customer=history.customer,
+        orders=(*history.orders, order),
+        reviews=(*history.reviews, review),
+        complaints=(*history.complaints, complaint),
+    )
+
+
+def _comparable(result: ScoreResult) -> str:
+    return result.model_dump_json()
+
+
+def check_deterministic(
+    scorer: Scorer[Any], histories: Sequence[CustomerHistory], as_of: datetime
+) -> None:
+    """The same input twice gives the same result."""
+    for h in histories:
+        a, b = scorer.score(h, as_of=as_of), _fresh(scorer).score(h, as_of=as_of)
+        if _comparable(a) != _comparable(b):
+            raise _fail(
+                "check_deterministic",
+                scorer,
+                "same input must give same output",
+                f"{a!r} then {b!r}",
+            )
+
+
+def check_record_order_invariant(
+    scorer: Scorer[Any], histories: Sequence[CustomerHistory], as_of: datetime
+) -> None:
+    """Giving the records in another order changes nothing."""
+    for h in histories:
+        a, b = scorer.score(h, as_of=as_of), scorer.score(_shuffled(h), as_of=as_of)
+        if _comparable(a) != _comparable(b):
+            raise _fail(
+                "check_record_order_invariant",
+                scorer,
+                "the order of input records must not matter",
+                f"{a!r} vs {b!r}",
+            )
+
+
+def check_future_ignored(
+    scorer: Scorer[Any], histories: Sequence[CustomerHistory], as_of: datetime
+) -> None:
+    """Records dated after ``as_of`` change nothing."""
+    for h in histories:
+        a = scorer.score(h, as_of=as_of)
+        b = scorer.score(_with_future_records(h, as_of), as_of=as_of)
+        if _comparable(a) != _comparable(b):
+            raise _fail(
+                "check_future_ignored",
+                scorer,
+                "records after as_of must not change the result",
+                f"{a!r} vs {b!r}",
+            )
+
+
+def check_empty_history(
+    scorer: Scorer[Any], histories: Sequence[CustomerHistory], as_of: datetime
+) -> None:
+    """A customer with no records gets a result with reasons, not an exception."""
+    empty = CustomerHistory(
+        customer=Customer(id="check-empty", created_at=as_of - timedelta(days=30))
+    )
+    try:
+        result = scorer.score(empty, as_of=as_of)
+    except Exception as exc:
+        raise _fail(
+            "check_empty_history",
+            scorer,
+            "a customer with no orders must be scored",
+            f"{type(exc).__name__}: {exc}",
+        ) from exc
+    if not result.reasons:
+        raise _fail("check_empty_history", scorer, "the result must carry reasons", "none")
+
+
+def check_input_not_mutated(
+    scorer: Scorer[Any], histories: Sequence[CustomerHistory], as_of: datetime
+) -> None:
+    """Scoring leaves the histories and the scorer's config as they were."""
+    before = [h.model_dump_json() for h in histories]
+    config = scorer.config.model_dump_json()
+    scorer.score_many(list(histories), as_of=as_of)
+    after = [h.model_dump_json() for h in histories]
+    if before != after:
+        raise _fail(
+            "check_input_not_mutated", scorer, "inputs must not be mutated", "a history changed"
+        )
+    if scorer.config.model_dump_json() != config:
+        raise _fail(
+            "check_input_not_mutated", scorer, "scoring must not change the config", scorer.config
+        )
+
+
+def check_json_round_trip(
+    scorer: Scorer[Any], histories: Sequence[CustomerHistory], as_of: datetime
+) -> None:
+    """Results survive ``model_dump_json`` / ``model_validate_json`` unchanged."""
+    for h in histories:
+        result = scorer.score(h, as_of=as_of)
+        back = type(result).model_validate_json(result.model_dump_json())
+        if back != result:
+            raise _fail(
+                "check_json_round_trip",
+                scorer,
+                "the result must round-trip JSON",
+                f"{result!r} came back as {back!r}",
+            )
+
+
+def check_reasons_and_evidence(
+    scorer: Scorer[Any], histories: Sequence[CustomerHistory], as_of: datetime
+) -> None:
+    """Results name their scorer, customer and moment, and explain themselves.
+
+    Evidence must cite only records that exist in the history as of ``as_of``.
+    """
+    for h in histories:
+        result = scorer.score(h, as_of=as_of)
+        if not isinstance(result, ScoreResult):
+            raise _fail(
+                "check_reasons_and_evidence",
+                scorer,
+                "score() must return a ScoreResult",
+                type(result).__name__,
+            )
+        if result.scorer != scorer.name or result.customer_id != h.customer.id:
+            raise _fail(
+                "check_reasons_and_evidence",
+                scorer,
+                "result.scorer and result.customer_id must match",
+                (result.scorer, result.customer_id),
+            )
+        if result.as_of != as_of:
+            raise _fail(
+                "check_reasons_and_evidence", scorer, "result.as_of must be as_of", result.as_of
+            )
+        if not result.reasons:
+            raise _fail(
+                "check_reasons_and_evidence", scorer, "every result needs reasons", "no reasons"
+            )
+        unknown = result.evidence - h.until(as_of).record_ids
+        if unknown:
+            raise _fail(
+                "check_reasons_and_evidence",
+                scorer,
+                "evidence must name records of the history up to as_of",
+                sorted(unknown),
+            )
+        for reason in result.reasons:
+            for field in ("name", "phone", "email", "address"):
+                value = getattr(h.customer, field)
+                if value and len(value) > 2 and value in reason.message:
+                    raise _fail(
+                        "check_reasons_and_evidence",
+                        scorer,
+                        "reason messages must mask personal data",
+                        f"{field} in {reason.code!r}",
+                    )
+
+
+def check_batch_agrees(
+    scorer: Scorer[Any], histories: Sequence[CustomerHistory], as_of: datetime
+) -> None:
+    """The vectorised batch path gives the per-customer answers."""
+    batch_scores = scorer.score_batch(from_histories(histories), as_of=as_of)  # type: ignore[attr-defined]
+    for h in histories:
+        result = scorer.score(h, as_of=as_of)
+        columns: tuple[str, ...] = getattr(type(result), "batch_columns", ())
+        row = batch_scores.row(h.customer.id)
+        for col in columns:
+            want, got = _plain(getattr(result, col)), row[col]
+            same = (
+                math.isclose(want, got, rel_tol=1e-9, abs_tol=1e-9)
+                or (math.isnan(want) and math.isnan(got))
+                if isinstance(want, float) and isinstance(got, float)
+                else want == got
+            )
+            if not same:
+                raise _fail(
+                    "check_batch_agrees",
+                    scorer,
+                    f"batch column {col!r} must equal the per-customer value",
+                    f"{got!r} != {want!r} for {h.customer.id}",
+                )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if hasattr(value, "value") and not isinstance(value, (int, float)):
+        return value.value
+    if value is None:
+        return float("nan")
+    return value
+
+
+def check_unfitted_raises(
+    scorer: Scorer[Any], histories: Sequence[CustomerHistory], as_of: datetime
+) -> None:
+    """An unfitted population scorer refuses to score with `NotFittedError`."""
+    unfitted = scorer.with_config()  # type: ignore[attr-defined]
+    try:
+        unfitted.score(histories[0], as_of=as_of)
+    except NotFittedError:
+        return
+    raise _fail(
+        "check_unfitted_raises", scorer, "scoring before fit must raise NotFittedError", "a result"
+    )
+
+
+def check_fitted_state_round_trips(
+    scorer: Scorer[Any], histories: Sequence[CustomerHistory], as_of: datetime
+) -> None:
+    """A fitted population scorer survives ``to_json``/``from_json`` and scores the same."""
+    back = type(scorer).from_json(scorer.to_json())  # type: ignore[attr-defined]
+    for h in histories:
+        a, b = scorer.score(h, as_of=as_of), back.score(h, as_of=as_of)
+        if _comparable(a) != _comparable(b):
+            raise _fail(
+                "check_fitted_state_round_trips",
+                scorer,
+                "the reloaded scorer must score the same",
+                f"{a!r} vs {b!r}",
+            )
+
+
+_PER_HISTORY: tuple[Check, ...] = (
+    check_deterministic,
+    check_record_order_invariant,
+    check_future_ignored,
+    check_json_round_trip,
+    check_reasons_and_evidence,
+)
+
+
+def _yield_core_checks(scorer: Scorer[Any]) -> Iterator[Check]:
+    yield from _PER_HISTORY
+    yield check_empty_history
+    yield check_input_not_mutated
+
+
+def _yield_population_checks(scorer: Scorer[Any]) -> Iterator[Check]:
+    if scorer.traits.population:
+        yield check_unfitted_raises
+        yield check_fitted_state_round_trips
+
+
+def _yield_batch_checks(scorer: Scorer[Any]) -> Iterator[Check]:
+    if scorer.traits.batch:
+        yield check_batch_agrees
+
+
+def _yield_all_checks(scorer: Scorer[Any]) -> Iterator[Check]:
+    yield from _yield_core_checks(scorer)
+    yield from _yield_population_checks(scorer)
+    yield from _yield_batch_checks(scorer)
+
+
+def _prepared(
+    scorer: Scorer[Any], histories: Sequence[CustomerHistory], as_of: datetime
+) -> Scorer[Any]:
+    scorer = _fresh(scorer)
+    if scorer.traits.population and not getattr(scorer, "is_fitted", False):
+        scorer.fit(histories, as_of=as_of)  # type: ignore[attr-defined]
+    return scorer
+
+
+def _run_generated(check: Check, scorer: Scorer[Any], as_of: datetime, examples: int) -> None:
+    """Run a per-history check on hypothesis-generated histories (derandomised)."""
+
+    @settings(
+        max_examples=examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategies.histories())
+    def run(history: CustomerHistory) -> None:
+        check(scorer, [history], as_of)
+
+    run()
+
+
+def scorer_checks(
+    scorer: Scorer[Any],
+    histories: Sequence[CustomerHistory] | None = None,
+    *,
+    as_of: datetime | None = None,
+    generated_examples: int = 20,
+) -> Iterator[tuple[str, Callable[[], None]]]:
+    """Yield ``(check_name, run)`` pairs, for ``pytest.mark.parametrize`` with check ids.
+
+    Example:
+        >>> from custcare.testing import ConstantScorer
+        >>> names = [name for name, _ in scorer_checks(ConstantScorer())]
+        >>> "check_future_ignored" in names
+        True
+    """
+    if histories is None:
+        from custcare.datasets import sample_shop
+
+        shop = sample_shop(n_customers=24)
+        histories, default_as_of = shop.histories, shop.as_of - timedelta(days=60)
+    else:
+        default_as_of = CHECK_AS_OF
+    when = as_of or default_as_of
+    pop = list(histories)
+    for check in _yield_all_checks(scorer):
+
+        def run(check: Check = check) -> None:
+            prepared = _prepared(scorer, pop, when)
+            check(prepared, pop, when)
+            if check in _PER_HISTORY and generated_examples and not scorer.traits.population:
+                _run_generated(check, prepared, CHECK_AS_OF, generated_examples)
+
+        yield check.__name__, run
+
+
+def check_scorer(
+    scorer: Scorer[Any],
+    histories: Sequence[CustomerHistory] | None = None,
+    *,
+    as_of: datetime | None = None,
+    expected_failures: Mapping[str, str] | None = None,
+    raise_on_failure: bool = True,
+    generated_examples: int = 20,
+) -> list[CheckRecord]:
+    """Run the scorer contract on any scorer and report what failed.
+
+    Checks: determinism; the order of records does not matter; records after
+    ``as_of`` change nothing; an empty history is handled; inputs are not mutated;
+    results round-trip JSON; reasons are present and cite only existing records
+    (and mask personal data); for population scorers, scoring unfitted raises
+    `NotFittedError` and the fitted state round-trips JSON; for batch scorers,
+    the batch and per-customer paths agree. Per-history checks also run on
+    hypothesis-generated histories (derandomised, so runs repeat).
+
+    Args:
+        scorer: The scorer to check (it is copied, never changed).
+        histories: Histories to check on; defaults to the sample shop.
+        as_of: When to score; defaults to a moment inside the histories.
+        expected_failures: ``{check_name: reason}`` for known, accepted failures.
+        raise_on_failure: Raise `ScorerCheckError` listing every failure (default), or
+            only return the records.
+        generated_examples: How many generated histories per check (0 to skip).
+
+    Returns:
+        One `CheckRecord` per check.
+
+    Example:
+        >>> from custcare.testing import ConstantScorer
+        >>> records = check_scorer(ConstantScorer())
+        >>> all(r.status == "passed" for r in records)
+        True
+    """
+    expected = dict(expected_failures or {})
+    records: list[CheckRecord] = []
+    for name, run in scorer_checks(
+        scorer, histories, as_of=as_of, generated_examples=generated_examples
+    ):
+        try:
+            run()
+        except Exception as exc:
+            status: Literal["failed", "expected_failure"] = (
+                "expected_failure" if name in expected else "failed"
+            )
+            records.append(CheckRecord(name, scorer.name, status, f"{exc}"))
+        else:
+            records.append(CheckRecord(name, scorer.name, "passed"))
+    failed = [r for r in records if r.status == "failed"]
+    if failed and raise_on_failure:
+        lines = "\n".join(f"- {r.check}: {r.error}" for r in failed)
+        raise ScorerCheckError(
+            f"{type(scorer).__name__} ({scorer.name}) failed {len(failed)} of "
+            f"{len(records)} contract checks:\n{lines}"
+        )
+    return records
