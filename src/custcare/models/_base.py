@@ -52,10 +52,6 @@ AwareDatetime = Annotated[datetime, AfterValidator(_require_aware)]
 
 
 def _require_non_negative(value: Decimal) -> Decimal:
-    if not value.is_finite():
-        raise PydanticCustomError(
-            "money_not_finite", "amount must be a finite number, got {value}", {"value": str(value)}
-        )
     if value < 0:
         raise PydanticCustomError(
             "negative_amount", "amount must be >= 0, got {value}", {"value": str(value)}

@@ -64,9 +64,12 @@ def _fresh(scorer: Scorer[Any]) -> Scorer[Any]:
 
 
 def _shuffled(history: CustomerHistory) -> CustomerHistory:
-    """The same records given in reverse order (validation must sort them back)."""
+    """The same records (and customer attributes) given in reverse order."""
+    customer = history.customer.model_copy(
+        update={"attributes": dict(reversed(history.customer.attributes.items()))}
+    )
     return CustomerHistory(
-        customer=history.customer,
+        customer=customer,
         orders=tuple(reversed(history.orders)),
         reviews=tuple(reversed(history.reviews)),
         complaints=tuple(reversed(history.complaints)),
@@ -119,8 +122,9 @@ def check_deterministic(
 ) -> None:
     """The same input twice gives the same result."""
     for h in histories:
-        a, b = scorer.score(h, as_of=as_of), _fresh(scorer).score(h, as_of=as_of)
-        if _comparable(a) != _comparable(b):
+        a, b = scorer.score(h, as_of=as_of), scorer.score(h, as_of=as_of)
+        c = _fresh(scorer).score(h, as_of=as_of)
+        if not _comparable(a) == _comparable(b) == _comparable(c):
             raise _fail(
                 "check_deterministic",
                 scorer,
@@ -416,8 +420,10 @@ def scorer_checks(
     for check in _yield_all_checks(scorer):
 
         def run(check: Check = check) -> None:
-            prepared = _prepared(scorer, pop, when)
-            check(prepared, pop, when)
+            # Fresh copies per check, so one check's damage cannot hide another's.
+            data = copy.deepcopy(pop)
+            prepared = _prepared(scorer, data, when)
+            check(prepared, data, when)
             if check in _PER_HISTORY and generated_examples and not scorer.traits.population:
                 _run_generated(check, prepared, CHECK_AS_OF, generated_examples)
 
@@ -472,7 +478,13 @@ def check_scorer(
             status: Literal["failed", "expected_failure"] = (
                 "expected_failure" if name in expected else "failed"
             )
-            records.append(CheckRecord(name, scorer.name, status, f"{exc}"))
+            message = (
+                str(exc)
+                if isinstance(exc, ScorerCheckError)
+                else f"{name} failed for {type(scorer).__name__}: it raised "
+                f"{type(exc).__name__}: {exc}"
+            )
+            records.append(CheckRecord(name, scorer.name, status, message))
         else:
             records.append(CheckRecord(name, scorer.name, "passed"))
     failed = [r for r in records if r.status == "failed"]
