@@ -8,6 +8,13 @@ the rule.
 from custcare.models._base import AwareDatetime, Money, mask_email, mask_phone, mask_text
 from custcare.models._labels import LabelledEnum
 from custcare.models.complaint import Complaint, ComplaintCategory, ComplaintChannel
+from custcare.models.context import (
+    MarketEvent,
+    OutreachContact,
+    ProductLaunch,
+    ShopContext,
+    StaffDeparture,
+)
 from custcare.models.customer import PERSONAL_FIELDS, AttributeValue, Customer
 from custcare.models.history import CustomerHistory, Record
 from custcare.models.order import COUNTED_STATUSES, Order, OrderLine, OrderStatus
@@ -25,13 +32,18 @@ __all__ = [
     "CustomerHistory",
     "DetailedRatings",
     "LabelledEnum",
+    "MarketEvent",
     "Money",
     "Order",
     "OrderLine",
     "OrderStatus",
+    "OutreachContact",
+    "ProductLaunch",
     "Rating",
     "Record",
     "Review",
+    "ShopContext",
+    "StaffDeparture",
     "mask_email",
     "mask_phone",
     "mask_text",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import TYPE_CHECKING
 
 __all__ = ["LabelledEnum"]
 
@@ -22,15 +23,23 @@ class LabelledEnum(str, Enum):
         True
     """
 
+    _value_: str
     label_zh: str
     label_en: str
 
-    def __new__(cls, code: str, label_zh: str, label_en: str) -> LabelledEnum:
-        member = str.__new__(cls, code)
-        member._value_ = code
-        member.label_zh = label_zh
-        member.label_en = label_en
-        return member
+    if TYPE_CHECKING:  # the value is the code, whatever the member tuple looks like
+
+        @property
+        def value(self) -> str: ...  # noqa: D102
+
+    else:  # type checkers see the plain ``Enum(code)`` lookup
+
+        def __new__(cls, code: str, label_zh: str, label_en: str) -> LabelledEnum:
+            member = str.__new__(cls, code)
+            member._value_ = code
+            member.label_zh = label_zh
+            member.label_en = label_en
+            return member
 
     def __str__(self) -> str:
         return str(self.value)

@@ -1,0 +1,45 @@
+"""Which complaint first: priority, respond-by deadline, first steps and the work queue."""
+
+from custcare.complaints._features import CATEGORY_CODES, ComplaintFeatures
+from custcare.complaints._priority import (
+    ComplaintPriority,
+    ComplaintPriorityScorer,
+    PriorityArrays,
+    PriorityConfig,
+    PriorityResult,
+    PriorityWeights,
+    Step,
+    customer_value,
+    priority_kernel,
+)
+from custcare.complaints._queue import QueueArrays, WorkQueue, rank_features, rank_queue
+from custcare.complaints._sla import (
+    BusinessHours,
+    Level,
+    SLAPolicy,
+    SLATarget,
+    add_business_seconds,
+)
+
+__all__ = [
+    "CATEGORY_CODES",
+    "BusinessHours",
+    "ComplaintFeatures",
+    "ComplaintPriority",
+    "ComplaintPriorityScorer",
+    "Level",
+    "PriorityArrays",
+    "PriorityConfig",
+    "PriorityResult",
+    "PriorityWeights",
+    "QueueArrays",
+    "SLAPolicy",
+    "SLATarget",
+    "Step",
+    "WorkQueue",
+    "add_business_seconds",
+    "customer_value",
+    "priority_kernel",
+    "rank_features",
+    "rank_queue",
+]
