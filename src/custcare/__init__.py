@@ -38,6 +38,7 @@ from custcare.models import (
     OrderLine,
     OrderStatus,
     Review,
+    ShopContext,
 )
 from custcare.scoring import (
     BaseScorer,
@@ -102,6 +103,7 @@ __all__ = [
     "ScorerInfo",
     "ScorerRegistrationError",
     "ScorerTraits",
+    "ShopContext",
     "__version__",
     "available_scorers",
     "batch",

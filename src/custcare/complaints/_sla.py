@@ -205,8 +205,9 @@ def add_business_seconds(
         >>> import numpy as np
         >>> p = SLAPolicy(timezone="UTC", business_hours=BusinessHours())
         >>> monday_9am = 1782723600.0  # 2026-06-29 09:00 UTC
-        >>> add_business_seconds(np.array([monday_9am]), np.array([10 * 3600.0]), p)[0] - monday_9am
-        86400.0
+        >>> due = add_business_seconds(np.array([monday_9am]), np.array([10 * 3600.0]), p)
+        >>> float(due[0] - monday_9am) / 3600  # 9 h on Monday, 1 h on Tuesday
+        25.0
     """
     start = np.asarray(start, dtype=np.float64)
     seconds = np.asarray(seconds, dtype=np.float64)

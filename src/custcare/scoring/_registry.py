@@ -18,7 +18,13 @@ ENTRY_POINT_GROUP = "custcare.scorers"
 
 # Name -> "module:attribute". A constant, not a mutable registry: plugins come in
 # through entry points only.
-_BUILTINS: tuple[tuple[str, str], ...] = ()
+_BUILTINS: tuple[tuple[str, str], ...] = (
+    ("loyalty.threshold", "custcare.loyalty:ThresholdTierScorer"),
+    ("loyalty.rfm", "custcare.loyalty:RFMScorer"),
+    ("loyalty.pyramid", "custcare.loyalty:PyramidScorer"),
+    ("churn.cause", "custcare.churn:ChurnCauseScorer"),
+    ("complaint.priority", "custcare.complaints:ComplaintPriorityScorer"),
+)
 
 
 @dataclass(frozen=True)
