@@ -11,14 +11,17 @@ SRC = Path(__file__).parent.parent / "src" / "custcare"
 CORE = sorted(p for p in SRC.rglob("*.py") if p.name != "__main__.py")
 
 # Calls that read a clock or touch files; the core takes `as_of` and data from callers.
-FORBIDDEN_CALLS = {
+FORBIDDEN_NAMES = {  # plain calls: print(...)
     "print": "only custcare.__main__ prints",
     "open": "the core does no file I/O",
     "input": "the core does not read the terminal",
+}
+FORBIDDEN_ATTRIBUTES = {  # method calls: datetime.now(), time.time(), path.write_text()
     "now": "the core reads no clock: take as_of from the caller",
     "utcnow": "the core reads no clock: take as_of from the caller",
     "today": "the core reads no clock: take as_of from the caller",
     "time": "the core reads no clock",
+    "monotonic": "the core reads no clock",
     "perf_counter": "the core reads no clock",
     "read_bytes": "the core does no file I/O",
     "write_text": "the core does no file I/O",
@@ -31,9 +34,11 @@ def _offences(source: str, where: str) -> list[str]:
     for node in ast.walk(ast.parse(source, filename=where)):
         if isinstance(node, ast.Call):
             func = node.func
-            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-            if name in FORBIDDEN_CALLS:
-                found.append(f"{where}:{node.lineno}: {name}() — {FORBIDDEN_CALLS[name]}")
+            if isinstance(func, ast.Name) and func.id in FORBIDDEN_NAMES:
+                found.append(f"{where}:{node.lineno}: {func.id}() — {FORBIDDEN_NAMES[func.id]}")
+            elif isinstance(func, ast.Attribute) and func.attr in FORBIDDEN_ATTRIBUTES:
+                why = FORBIDDEN_ATTRIBUTES[func.attr]
+                found.append(f"{where}:{node.lineno}: .{func.attr}() — {why}")
     return found
 
 
@@ -43,8 +48,10 @@ def test_core_module_has_no_io_clock_or_print(path: Path) -> None:
 
 
 def test_the_check_can_fail() -> None:
-    found = _offences("import datetime\nprint(datetime.datetime.now())\n", "probe.py")
-    assert [f.split(": ")[1] for f in found] == ["print()", "now()"] or len(found) == 2
+    source = "import datetime, time\nprint(datetime.datetime.now())\ntime.time()\n"
+    found = _offences(source, "probe.py")
+    assert len(found) == 3
+    assert _offences("from datetime import time\nx = time(9, 0)\n", "ok.py") == []
 
 
 def test_package_ships_py_typed() -> None:

@@ -1,0 +1,154 @@
+"""Helpers shared by the loyalty scorers: cents, money text, moments, level labels."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, Field
+
+from custcare.batch import SECONDS_PER_DAY, CustomerBatch
+from custcare.errors import DataError
+
+__all__ = [
+    "Code",
+    "LevelLabel",
+    "cents",
+    "check_currency",
+    "decimal_from_cents",
+    "format_money",
+    "from_epoch_seconds",
+    "order_ids",
+    "searchsorted",
+    "window_seconds",
+]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+"""A stable machine code: lower-case letters, digits and underscores."""
+
+
+class LevelLabel(BaseModel):
+    """A level's stable code and its Chinese and English display names.
+
+    Example:
+        >>> LevelLabel(code="key", label_zh="重点客户", label_en="Key customer").label_en
+        'Key customer'
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: Code
+    label_zh: Annotated[str, Field(min_length=1)]
+    label_en: Annotated[str, Field(min_length=1)]
+
+
+def cents(amounts: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Amounts as whole cents (1/100 of the currency unit), so sums are exact.
+
+    Example:
+        >>> cents(np.array([9.9, 0.1, 2.67])).tolist()
+        [990, 10, 267]
+    """
+    return np.rint(np.asarray(amounts, dtype=np.float64) * 100.0).astype(np.int64)
+
+
+def decimal_from_cents(value: float | int | np.integer[Any] | np.floating[Any]) -> Decimal:
+    """A whole number of cents as a two-decimal `Decimal`.
+
+    Example:
+        >>> decimal_from_cents(32000)
+        Decimal('320.00')
+    """
+    return Decimal(round(float(value))).scaleb(-2).quantize(Decimal("0.01"))
+
+
+def format_money(amount: Decimal | float, currency: str) -> str:
+    """Money for messages: two decimals, thousands separated, then the currency.
+
+    Example:
+        >>> format_money(Decimal("3210.5"), "CNY")
+        '3,210.50 CNY'
+    """
+    return f"{Decimal(str(amount)).quantize(Decimal('0.01')):,} {currency}"
+
+
+def from_epoch_seconds(seconds: float, tz: Any) -> datetime:
+    """The aware datetime of a batch time, in the zone ``tz``.
+
+    Example:
+        >>> from_epoch_seconds(86400.0, timezone.utc).isoformat()
+        '1970-01-02T00:00:00+00:00'
+    """
+    return (_EPOCH + timedelta(seconds=float(seconds))).astimezone(tz)
+
+
+def searchsorted(
+    a: NDArray[np.float64], v: NDArray[np.float64], side: Literal["left", "right"]
+) -> NDArray[np.int64]:
+    """`numpy.searchsorted` with the queries sorted first: same answer, far fewer cache misses.
+
+    Example:
+        >>> searchsorted(np.array([1.0, 2.0, 3.0]), np.array([2.5, 0.0, 2.0]), "right").tolist()
+        [2, 0, 2]
+    """
+    if v.size < 4096:
+        return np.searchsorted(a, v, side=side).astype(np.int64)
+    order = np.argsort(v)
+    out = np.empty(v.size, dtype=np.int64)
+    out[order] = np.searchsorted(a, v[order], side=side)
+    return out
+
+
+def window_seconds(days: float | None) -> float:
+    """A window length in seconds; ``None`` (no window) is infinite.
+
+    Example:
+        >>> window_seconds(1), window_seconds(None)
+        (86400.0, inf)
+    """
+    return np.inf if days is None else float(days) * SECONDS_PER_DAY
+
+
+def order_ids(batch: CustomerBatch, mask: NDArray[np.bool_]) -> tuple[str, ...]:
+    """Ids of the orders selected by ``mask``, in time then id order (for evidence).
+
+    Example:
+        >>> b = CustomerBatch.from_arrays(customer_ids=["a"], created_at=[0.0],
+        ...     order_customer=[0, 0], order_time=[5.0, 1.0], order_total=[1.0, 2.0],
+        ...     currency="CNY", order_ids=["o2", "o1"])
+        >>> order_ids(b, np.array([True, True]))
+        ('o1', 'o2')
+    """
+    if batch.order_ids is None:
+        return ()
+    idx = np.flatnonzero(mask)
+    ids = batch.order_ids[idx]
+    order = np.lexsort((ids, batch.order_time[idx]))
+    return tuple(str(i) for i in ids[order])
+
+
+def check_currency(batch: CustomerBatch, currency: str, who: str) -> None:
+    """Refuse a batch whose amounts are in another currency than the config's.
+
+    Raises:
+        DataError: naming both currencies.
+
+    Example:
+        >>> b = CustomerBatch.from_arrays(customer_ids=["a"], created_at=[0.0],
+        ...     order_customer=[0], order_time=[0.0], order_total=[1.0], currency="USD")
+        >>> check_currency(b, "CNY", "loyalty.threshold")
+        Traceback (most recent call last):
+        ...
+        custcare.errors.DataError: loyalty.threshold: the orders are in USD but the ...
+    """
+    if batch.currency is not None and batch.currency != currency:
+        raise DataError(
+            f"{who}: the orders are in {batch.currency} but the config's amounts are in "
+            f"{currency}; set currency={batch.currency!r} with amounts in that currency, "
+            "or convert the orders"
+        )
