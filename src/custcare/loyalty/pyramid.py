@@ -246,6 +246,7 @@ class PyramidResult(ScoreResult):
         Other scorers read it as the customer's value (complaint priority, churn cause).
         """
         return min(max(1.0 - (self.rank - 1) / self.population, 0.0), 1.0)
+
     currency: str | None
 
 

@@ -335,6 +335,7 @@ class RFMResult(ScoreResult):
         Other scorers read it as the customer's value (complaint priority, churn cause).
         """
         return (self.recency_score + self.frequency_score + self.monetary_score - 3) / 12
+
     rfm_code: str
     segment: str
     segment_zh: str
