@@ -239,17 +239,30 @@ class _FakeChurnRisk(BaseScorer[_RiskConfig, _RiskResult]):
 
 def test_future_value_from_upstream_in_a_pipeline() -> None:
     histories = SHOP.histories[:10]
-    pyramid = PyramidScorer(future_weight=0.5).fit(histories, as_of=SHOP.as_of)
-    pipeline = Pipeline([pyramid, _FakeChurnRisk()])
+    pipeline = Pipeline([PyramidScorer(future_weight=0.5), _FakeChurnRisk()])
     assert pipeline.order == ("churn.risk", "loyalty.pyramid")
+    pipeline.fit(histories, as_of=SHOP.as_of)  # fits the pyramid with churn.risk's values
     reports = pipeline.run(histories, as_of=SHOP.as_of)
     r = reports[2]["loyalty.pyramid"]
     assert isinstance(r, PyramidResult)
     assert r.future_value == 1000.0
     assert r.value == pytest.approx(r.current_value + 500.0)
     assert "loyalty.pyramid.future_value" in r.reason_codes
-    plain = pyramid.score(histories[2], as_of=SHOP.as_of)
-    assert plain.future_value == 0.0 and plain.rank > r.rank
+    plain = PyramidScorer(future_weight=0.5).fit(histories, as_of=SHOP.as_of)
+    alone = plain.score(histories[2], as_of=SHOP.as_of)
+    assert alone.future_value == 0.0
+    assert alone.rank > r.rank
+
+
+def test_future_value_offered_to_a_pyramid_fitted_without_one_is_left_out() -> None:
+    histories = SHOP.histories[:10]
+    pyramid = PyramidScorer(future_weight=0.5).fit(histories, as_of=SHOP.as_of)
+    reports = Pipeline([pyramid, _FakeChurnRisk()]).run(histories, as_of=SHOP.as_of)
+    r = reports[2]["loyalty.pyramid"]
+    assert isinstance(r, PyramidResult)
+    assert r.future_value == 0.0
+    assert "loyalty.pyramid.future_ignored" in r.reason_codes
+    assert r.rank == pyramid.score(histories[2], as_of=SHOP.as_of).rank
 
 
 def test_future_value_arrays_for_fit_and_batch() -> None:

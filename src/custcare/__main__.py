@@ -4,11 +4,111 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from collections.abc import Sequence
+from datetime import timedelta
 
-from custcare.datasets import sample_shop
+from custcare.churn import (
+    EVIDENCE_KINDS,
+    ChurnCauseResult,
+    ChurnCauseScorer,
+    ChurnRiskResult,
+    ChurnRiskScorer,
+)
+from custcare.complaints import ComplaintPriority, ComplaintPriorityScorer, PriorityResult
+from custcare.datasets import SampleShop, sample_shop
+from custcare.loyalty import PyramidResult, PyramidScorer, ThresholdTierScorer, TierResult
+from custcare.models import ShopContext, StaffDeparture
+from custcare.scoring import Pipeline, Report
 
 __all__ = ["main"]
+
+
+def _context(shop: SampleShop) -> ShopContext:
+    # One sales agent of the sample shop left in the spring: customers they looked
+    # after and who went quiet around then are candidates for 'staff_departure'.
+    return ShopContext(
+        staff_departures=(
+            StaffDeparture(agent_id="agent-sun", left_at=shop.as_of - timedelta(days=150)),
+        )
+    )
+
+
+def _pipeline(shop: SampleShop) -> Pipeline:
+    return Pipeline(
+        [
+            ThresholdTierScorer(),
+            ChurnRiskScorer(spend_penalizer=0.001),
+            PyramidScorer(future_weight=0.4),
+            ChurnCauseScorer(context=_context(shop)),
+            ComplaintPriorityScorer(),
+        ]
+    ).fit(shop.histories, as_of=shop.as_of)
+
+
+def _tiers(reports: list[Report]) -> None:
+    tiers = Counter(
+        (r["loyalty.threshold"].level_rank, r["loyalty.threshold"].label_en)  # type: ignore[attr-defined]
+        for r in reports
+    )
+    pyramid = Counter(r["loyalty.pyramid"].label_en for r in reports)  # type: ignore[attr-defined]
+    print("Who is this customer to us?")
+    print(
+        "  member levels: " + ", ".join(f"{label} {n}" for (_, label), n in sorted(tiers.items()))
+    )
+    print("  value pyramid: " + ", ".join(f"{label} {n}" for label, n in sorted(pyramid.items())))
+    top = sorted(reports, key=lambda r: r["loyalty.pyramid"].rank)[:3]  # type: ignore[attr-defined]
+    for r in top:
+        p, t = r["loyalty.pyramid"], r["loyalty.threshold"]
+        assert isinstance(p, PyramidResult)
+        assert isinstance(t, TierResult)
+        print(
+            f"  {r.customer_id}: {p.label_en} #{p.rank}, {p.share:.1%} of value; "
+            f"{t.label_zh} {t.label_en}; {t.reasons[-1].message}"
+        )
+
+
+def _churn(reports: list[Report]) -> None:
+    print("\nIs this customer leaving, and why?  (ranked by P(no purchase in 91 days))")
+    risky = [r for r in reports if isinstance(r["churn.risk"], ChurnRiskResult)]
+    risky = [r for r in risky if r["churn.risk"].risk is not None]  # type: ignore[attr-defined]
+    risky.sort(key=lambda r: (-r["churn.risk"].risk, r.customer_id))  # type: ignore[attr-defined]
+    for r in risky[:8]:
+        risk, cause = r["churn.risk"], r["churn.cause"]
+        assert isinstance(risk, ChurnRiskResult)
+        assert isinstance(cause, ChurnCauseResult)
+        conf = "low confidence" if cause.low_confidence else f"confidence {cause.confidence:.2f}"
+        print(
+            f"  {r.customer_id}  {risk.band.value:<8} P(no purchase)={risk.risk:.2f}  "
+            f"cause: {cause.top_cause.value} ({cause.top_cause.label_zh}, {conf})"
+        )
+        if not cause.low_confidence:
+            behind = [
+                f"{k.code} x{cause.evidence_counts[k.code]}"
+                for k in EVIDENCE_KINDS
+                if k.cause is cause.top_cause and k.code in cause.evidence_counts
+            ]
+            print(f"      evidence: {', '.join(behind)}")
+            print(f"      remedy: {cause.remedy.zh} / {cause.remedy.en}")
+
+
+def _queue(reports: list[Report]) -> None:
+    items: list[ComplaintPriority] = []
+    for r in reports:
+        result = r["complaint.priority"]
+        assert isinstance(result, PriorityResult)
+        items.extend(result.complaints)
+    items.sort(key=lambda i: (i.level, -i.score, i.opened_at, i.complaint_id))
+    print(f"\nWhich complaint first?  ({len(items)} open complaints and negative reviews)")
+    for item in items[:8]:
+        due = item.respond_by.strftime("%Y-%m-%d %H:%M")
+        late = " OVERDUE" if item.overdue else ""
+        print(
+            f"  {item.level} {item.score:5.1f}  {item.complaint_id:<16} {item.category:<22} "
+            f"respond by {due}{late}"
+        )
+        print(f"      steps: {' → '.join(step.code for step in item.steps)}")
+        print(f"      first: {item.steps[0].zh} / {item.steps[0].en}")
 
 
 def _demo(seed: int, customers: int) -> int:
@@ -17,24 +117,18 @@ def _demo(seed: int, customers: int) -> int:
     n_orders = sum(len(h.orders) for h in histories)
     n_reviews = sum(len(h.reviews) for h in histories)
     n_complaints = sum(len(h.complaints) for h in histories)
-    open_complaints = sum(1 for h in histories for c in h.complaints if c.is_open)
     print(f"{shop.name} — as of {shop.as_of.isoformat()}")
     print(
         f"{len(histories)} customers, {n_orders} orders, {n_reviews} reviews, "
-        f"{n_complaints} complaints ({open_complaints} open); currency {shop.currency}"
+        f"{n_complaints} complaints; currency {shop.currency}\n"
     )
-    print()
-    print(f"{'customer':<10}{'name':<14}{'phone':<14}{'orders':>7}{'spend':>12}  last order")
-    for h in histories[:10]:
-        spend = sum((o.total for o in h.purchases), start=0)
-        last = h.orders[-1].placed_at.date().isoformat() if h.orders else "-"
-        c = h.customer.redacted()
-        print(
-            f"{h.customer.id:<10}{c['name'] or '-':<14}{c['phone'] or '-':<14}"
-            f"{len(h.orders):>7}{spend:>12.2f}  {last}"
-        )
-    if len(histories) > 10:
-        print(f"... and {len(histories) - 10} more")
+    pipeline = _pipeline(shop)
+    reports = pipeline.run(histories, as_of=shop.as_of)
+    _tiers(reports)
+    _churn(reports)
+    _queue(reports)
+    print(f"\nScorers run in order: {', '.join(pipeline.order)}")
+    print("Personal data is masked; every score above carries reasons citing its records.")
     return 0
 
 

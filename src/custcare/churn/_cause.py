@@ -168,7 +168,7 @@ EVIDENCE_KINDS: tuple[EvidenceKind, ...] = (
     EvidenceKind(
         "customer.moved_or_deceased",
         _C.NATURAL,
-        50.0,
+        200.0,
         "the customer record is marked moved or deceased",
     ),
     EvidenceKind("text.moved_away", _C.NATURAL, 10.0, "the customer wrote that they moved away"),

@@ -41,16 +41,85 @@ _EN_NAMES = ("Alice Smith", "Ben Carter", "Chloe Wong", "David Lee", "Emma Brown
 _REGIONS = ("上海", "北京", "广东", "浙江", "四川", "Hong Kong", "Singapore")
 _AGENTS = ("agent-lin", "agent-xu", "agent-sun")
 
-_NEGATIVE_TEXTS: tuple[tuple[str, ComplaintCategory | None], ...] = (
-    ("茶叶有股霉味，质量太差了，要求退货！", ComplaintCategory.PRODUCT_QUALITY),
-    ("客服态度很差，问了三遍都不理人", ComplaintCategory.STAFF_ATTITUDE),
-    ("说好三天发货，等了一个星期还没发", ComplaintCategory.PROMISE_NOT_KEPT),
-    ("The teapot arrived cracked and customer service never replied.", None),
-    ("价格比别家贵了二十块，太坑了", ComplaintCategory.OVERCHARGING),
-    ("宣传说是明前龙井，喝起来根本不是", ComplaintCategory.EXAGGERATED_ADVERTISING),
-    ("Waited two weeks for delivery, way too long.", ComplaintCategory.LONG_WAIT),
-    ("换了一次货还是坏的，再不解决我就投诉到消协", None),
+# text, recorded category, (description match, service attitude, logistics)
+_NEGATIVE_TEXTS: tuple[tuple[str, ComplaintCategory | None, tuple[int, int, int]], ...] = (
+    ("茶叶有股霉味，质量太差了，要求退货！", ComplaintCategory.PRODUCT_QUALITY, (1, 4, 4)),
+    ("客服态度很差，问了三遍都不理人", ComplaintCategory.STAFF_ATTITUDE, (3, 1, 4)),
+    ("说好三天发货，等了一个星期还没发", ComplaintCategory.PROMISE_NOT_KEPT, (3, 3, 1)),
+    ("The teapot arrived cracked and customer service never replied.", None, (2, 2, 3)),
+    ("价格比别家贵了二十块，别家更便宜，以后去别家买了", None, (3, 4, 4)),
+    ("宣传说是明前龙井，喝起来根本不是", ComplaintCategory.EXAGGERATED_ADVERTISING, (1, 3, 4)),
+    ("Waited two weeks for delivery, way too long.", ComplaintCategory.LONG_WAIT, (3, 3, 1)),
+    ("换了一次货还是坏的，再不解决我就投诉到消协", None, (1, 2, 3)),
 )
+# Fresh trouble in the last days before as_of: these complaints are still open.
+_FRESH_COMPLAINTS: tuple[tuple[str, ComplaintChannel], ...] = (
+    ("电水壶用了两次就漏电，手都麻了！要求退货退款", ComplaintChannel.REVIEW),
+    ("说好昨天到货，今天还没到，再不处理我就投诉到平台", ComplaintChannel.CHAT),
+    ("The lid does not fit and nobody answered my two emails.", ComplaintChannel.EMAIL),
+    ("客服回复太慢了，问个问题等了半天", ComplaintChannel.CHAT),
+    ("茶叶里有异物，孩子喝了过敏起疹子，你们必须给个说法", ComplaintChannel.PHONE),
+    ("价格还行，就是包装有点简陋", ComplaintChannel.REVIEW),
+)
+_RESOLVE_AFTER = timedelta(days=45)
+# customer row -> (index into _FRESH_COMPLAINTS, hours before as_of it was raised)
+_FRESH_SLOTS: dict[int, tuple[int, int]] = {
+    1: (0, 2),
+    6: (1, 20),
+    9: (2, 30),
+    14: (3, 5),
+    21: (4, 1),
+    26: (5, 50),
+}
+
+
+def _settled(complaint: Complaint, as_of: datetime) -> Complaint:
+    """Complaints older than 45 days were answered and resolved in this sample shop."""
+    if complaint.opened_at >= as_of - _RESOLVE_AFTER:
+        return complaint
+    return complaint.model_copy(
+        update={
+            "first_response_at": complaint.first_response_at
+            or complaint.opened_at + timedelta(hours=3),
+            "resolved_at": complaint.opened_at + timedelta(days=4),
+        }
+    )
+
+
+def _add_fresh(
+    cid: str,
+    order: Order,
+    slot: tuple[int, int],
+    as_of: datetime,
+    reviews: list[Review],
+    complaints: list[Complaint],
+) -> tuple[list[Review], list[Complaint]]:
+    text, channel = _FRESH_COMPLAINTS[slot[0]]
+    opened = as_of - timedelta(hours=slot[1])
+    if channel is ComplaintChannel.REVIEW:
+        rating = 3 if "还行" in text else 1
+        review = Review(
+            id=f"{cid}-RF",
+            customer_id=cid,
+            order_id=order.id,
+            posted_at=opened,
+            rating=rating,
+            text=text,
+            language="zh",
+        )
+        return [*reviews, review], complaints
+    complaint = Complaint(
+        id=f"{cid}-QF",
+        customer_id=cid,
+        order_id=order.id,
+        opened_at=opened,
+        channel=channel,
+        text=text,
+        promised_by=opened + timedelta(hours=12) if "昨天" in text else None,
+    )
+    return reviews, [*complaints, complaint]
+
+
 _POSITIVE_TEXTS = (
     "茶很好喝，包装精美，还会回购",
     "Great tea, fast shipping.",
@@ -125,7 +194,7 @@ def sample_shop(seed: int = 7, n_customers: int = 60) -> SampleShop:
             email=f"user{i + 1}@example.com" if i % 3 == 0 else None,
             region=_REGIONS[int(rng.integers(len(_REGIONS)))],
             channel=("taobao", "wechat", "douyin")[i % 3],
-            tags=("wholesale",) if i % 11 == 0 else (),
+            tags=("wholesale",) if i % 11 == 0 else ("moved",) if i % 24 == 7 else (),
             assigned_agent_id=_AGENTS[i % len(_AGENTS)],
         )
         # Profiles: loyal regulars, occasional buyers, one-timers, lapsed after trouble.
@@ -190,10 +259,12 @@ def sample_shop(seed: int = 7, n_customers: int = 60) -> SampleShop:
                 if posted > as_of:
                     continue
                 if unhappy:
-                    text, category = _NEGATIVE_TEXTS[i % len(_NEGATIVE_TEXTS)]
+                    text, category, (desc, service, logistics) = _NEGATIVE_TEXTS[
+                        (i // 4) % len(_NEGATIVE_TEXTS)
+                    ]
                     rating = int(rng.integers(1, 3))
                     detailed = DetailedRatings(
-                        description_match=rating, service_attitude=1, logistics=2
+                        description_match=desc, service_attitude=service, logistics=logistics
                     )
                 else:
                     text, category = _POSITIVE_TEXTS[int(rng.integers(len(_POSITIVE_TEXTS)))], None
@@ -230,6 +301,10 @@ def sample_shop(seed: int = 7, n_customers: int = 60) -> SampleShop:
                                 reopened=1,
                             )
                         )
+        complaints = [_settled(c, as_of) for c in complaints]
+        fresh = _FRESH_SLOTS.get(i)
+        if fresh is not None and orders and orders[-1].placed_at < as_of - timedelta(days=4):
+            reviews, complaints = _add_fresh(cid, orders[-1], fresh, as_of, reviews, complaints)
         histories.append(
             CustomerHistory(
                 customer=customer,

@@ -347,6 +347,14 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
     def _fit_batch(self, batch: CustomerBatch, *, as_of: datetime) -> PyramidState:
         return self._fit_values(batch, as_of, None)
 
+    def _fit_upstream(
+        self, batch: CustomerBatch, *, as_of: datetime, upstream: Sequence[Upstream] | None
+    ) -> PyramidState:
+        # Fit on the same future values the per-customer path adds when scoring.
+        if upstream is None or not any(FUTURE_SOURCE in u for u in upstream):
+            return self._fit_batch(batch, as_of=as_of)
+        return self._fit_values(batch, as_of, [_predicted_value(u) for u in upstream])
+
     def _fit_values(
         self, batch: CustomerBatch, as_of: datetime, future_value: ArrayLike | None
     ) -> PyramidState:
@@ -473,7 +481,10 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
         batch = from_histories([history])
         as_of_s = to_epoch_seconds(as_of)
         parts = self._parts(batch, as_of_s)
-        future = _predicted_value(upstream)
+        offered = _predicted_value(upstream)
+        # Ranks compare like with like: a future term only counts when the population
+        # was fitted with one (fit_values, or Pipeline.fit with churn.risk).
+        future = offered if state.future_included else 0.0
         value = parts.current + cfg.future_weight * self._future([future], 1)
         rank, level, share = self._place(value)
         lvl = int(level[0])
@@ -497,6 +508,18 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
                     ),
                     weight=0.5,
                     evidence=order_ids(batch, sel),
+                )
+            )
+        if offered and not state.future_included:
+            reasons.append(
+                Reason(
+                    code="loyalty.pyramid.future_ignored",
+                    message=(
+                        f"{FUTURE_SOURCE} predicted a future value, but the population was "
+                        "fitted without one, so it is left out; fit with Pipeline.fit or "
+                        "fit_values(future_value=...) to include it."
+                    ),
+                    weight=0.0,
                 )
             )
         if future:

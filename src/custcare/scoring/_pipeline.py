@@ -65,10 +65,32 @@ class Pipeline:
         return tuple(s.name for s in self._order)
 
     def fit(self, histories: Sequence[CustomerHistory], *, as_of: datetime) -> Pipeline:
-        """Fit every population scorer that is not fitted yet; returns self."""
+        """Fit every population scorer that is not fitted yet, in dependency order.
+
+        A scorer that uses others is fitted with their results on the same
+        histories (e.g. the value pyramid with ``churn.risk``'s predicted value),
+        so fitting and scoring see the same inputs. Returns self.
+        """
+        as_of = check_as_of(as_of)
+        by_name = {s.name: s for s in self._order}
+        results: dict[str, list[ScoreResult]] = {}
+
+        def results_of(name: str) -> list[ScoreResult]:
+            if name not in results:
+                results[name] = by_name[name].score_many(histories, as_of=as_of)
+            return results[name]
+
         for scorer in self._order:
-            if scorer.traits.population and not getattr(scorer, "is_fitted", True):
-                scorer.fit(histories, as_of=as_of)  # type: ignore[attr-defined]
+            if not scorer.traits.population or getattr(scorer, "is_fitted", True):
+                continue
+            needs = [n for n in (*scorer.traits.requires, *scorer.traits.uses) if n in by_name]
+            ups: list[dict[str, ScoreResult]] | None = None
+            if needs:
+                ups = [{} for _ in histories]
+                for name in needs:
+                    for u, r in zip(ups, results_of(name), strict=True):
+                        u[name] = r
+            scorer.fit(histories, as_of=as_of, upstream=ups)  # type: ignore[attr-defined]
         return self
 
     def run(self, histories: Sequence[CustomerHistory], *, as_of: datetime) -> list[Report]:

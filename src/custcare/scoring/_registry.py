@@ -22,6 +22,7 @@ _BUILTINS: tuple[tuple[str, str], ...] = (
     ("loyalty.threshold", "custcare.loyalty:ThresholdTierScorer"),
     ("loyalty.rfm", "custcare.loyalty:RFMScorer"),
     ("loyalty.pyramid", "custcare.loyalty:PyramidScorer"),
+    ("churn.risk", "custcare.churn:ChurnRiskScorer"),
     ("churn.cause", "custcare.churn:ChurnCauseScorer"),
     ("complaint.priority", "custcare.complaints:ComplaintPriorityScorer"),
 )

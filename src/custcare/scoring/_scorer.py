@@ -75,9 +75,20 @@ class Scorer(Protocol[ResultT]):
     `ScoreResult` with reasons. It must ignore records after ``as_of``.
     """
 
-    name: str
-    description: str
-    traits: ScorerTraits
+    @property
+    def name(self) -> str:
+        """The registered dotted name, e.g. ``"loyalty.rfm"``."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """One line for `custcare.available_scorers`."""
+        ...
+
+    @property
+    def traits(self) -> ScorerTraits:
+        """What the scorer can do."""
+        ...
 
     @property
     def config(self) -> BaseModel:
@@ -262,12 +273,21 @@ class PopulationScorer(BaseScorer[ConfigT, ResultT], Generic[ConfigT, ResultT, S
         """Whether `fit` (or `from_json` with a state) has run."""
         return self.state_ is not None
 
-    def fit(self, data: Sequence[CustomerHistory] | CustomerBatch, *, as_of: datetime) -> Self:
+    def fit(
+        self,
+        data: Sequence[CustomerHistory] | CustomerBatch,
+        *,
+        as_of: datetime,
+        upstream: Sequence[Upstream] | None = None,
+    ) -> Self:
         """Learn the population state as of a moment; returns self, now fitted.
 
         Args:
             data: Histories, or a `custcare.batch.CustomerBatch` of the population.
             as_of: A timezone-aware moment; orders after it are ignored.
+            upstream: Per-customer results of the scorers this one uses (aligned
+                with ``data``), so a population can be learnt with them, as
+                `Pipeline.fit` does.
 
         Raises:
             custcare.errors.DataError: if the population cannot be learnt from.
@@ -277,8 +297,20 @@ class PopulationScorer(BaseScorer[ConfigT, ResultT], Generic[ConfigT, ResultT, S
             batch = data.until(as_of)
         else:
             batch = from_histories([h.until(as_of) for h in data])
-        self.state_ = self._fit_batch(batch, as_of=as_of)
+        if upstream is not None and len(upstream) != batch.n_customers:
+            raise CustcareUsageError(
+                f"{self.name}: upstream has {len(upstream)} entries for "
+                f"{batch.n_customers} customers",
+                code="bad_argument",
+            )
+        self.state_ = self._fit_upstream(batch, as_of=as_of, upstream=upstream)
         return self
+
+    def _fit_upstream(
+        self, batch: CustomerBatch, *, as_of: datetime, upstream: Sequence[Upstream] | None
+    ) -> StateT:
+        """Fit with upstream results; scorers that use none need not override it."""
+        return self._fit_batch(batch, as_of=as_of)
 
     @abstractmethod
     def _fit_batch(self, batch: CustomerBatch, *, as_of: datetime) -> StateT:
