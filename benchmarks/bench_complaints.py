@@ -6,7 +6,8 @@ Run: .venv/bin/python benchmarks/bench_complaints.py
 from __future__ import annotations
 
 import time
-from datetime import datetime, time as dtime, timezone
+from datetime import datetime, timezone
+from datetime import time as dtime
 
 import numpy as np
 
@@ -59,14 +60,16 @@ def main() -> None:
     print(f"{'complaints':>12} {'24/7 (s)':>10} {'business hours (s)':>20}")
     for n in (10_000, 100_000, 1_000_000):
         f = features(n)
-        a = best_of(lambda: rank_features(f, as_of=as_of))
-        b = best_of(lambda: rank_features(f, as_of=as_of, config=hours))
+        a = best_of(lambda f=f: rank_features(f, as_of=as_of))
+        b = best_of(lambda f=f: rank_features(f, as_of=as_of, config=hours))
         print(f"{n:>12,} {a:>10.3f} {b:>20.3f}")
     shop = sample_shop(n_customers=600)
     t = best_of(lambda: rank_queue(shop.histories, as_of=shop.as_of), repeat=1)
     n_items = len(rank_queue(shop.histories, as_of=shop.as_of))
-    print(f"\nper-customer path: rank_queue on a {len(shop.histories)}-customer sample shop "
-          f"({n_items} open items): {t:.3f} s")
+    print(
+        f"\nper-customer path: rank_queue on a {len(shop.histories)}-customer sample shop "
+        f"({n_items} open items): {t:.3f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ us (loyalty tiers, RFM, the value pyramid), is this customer leaving and why
 
 The core does no I/O: callers pass records and the ``as_of`` moment.
 
-Example:
+Examples:
     >>> import custcare
     >>> shop = custcare.datasets.sample_shop()
     >>> history = shop.histories[0]
@@ -65,7 +65,7 @@ except PackageNotFoundError:  # running from a source tree without installing
 def json_schema() -> dict[str, object]:
     """The JSON schema of the input format: one `CustomerHistory` and its records.
 
-    Example:
+    Examples:
         >>> schema = json_schema()
         >>> schema["title"], sorted(schema["$defs"])[:3]
         ('CustomerHistory', ['Complaint', 'ComplaintCategory', 'ComplaintChannel'])

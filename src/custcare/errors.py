@@ -52,7 +52,7 @@ class ConvergenceError(DataError):
 class NotFittedError(CustcareError, ValueError, AttributeError):
     """A population scorer or model was used before ``fit``.
 
-    Example:
+    Examples:
         >>> raise NotFittedError("RFMScorer is not fitted yet; call fit(histories, as_of=...)")
         Traceback (most recent call last):
         ...

@@ -23,7 +23,7 @@ SECONDS_PER_DAY = 86_400.0
 def to_epoch_seconds(moment: datetime) -> float:
     """Seconds since 1970-01-01 UTC of an aware datetime (the batch time axis).
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> to_epoch_seconds(datetime(1970, 1, 2, tzinfo=timezone.utc))
         86400.0
@@ -101,7 +101,7 @@ class CustomerBatch:
             DataError: naming the column and the rule (lengths, negative amounts,
                 rows out of range, NaN times, duplicate ids).
 
-        Example:
+        Examples:
             >>> b = CustomerBatch.from_arrays(
             ...     customer_ids=["a", "b"], created_at=[0.0, 0.0],
             ...     order_customer=[0, 0, 1], order_time=[10.0, 20.0, 30.0],
@@ -171,7 +171,7 @@ class CustomerBatch:
     def spend(self, as_of: float = np.inf, window_days: float | None = None) -> NDArray[np.float64]:
         """Per-customer spend of orders placed in ``(as_of - window, as_of]``.
 
-        Example:
+        Examples:
             >>> b = CustomerBatch.from_arrays(customer_ids=["a"], created_at=[0.0],
             ...     order_customer=[0, 0], order_time=[0.0, 86400.0 * 10],
             ...     order_total=[3.0, 4.0], currency="CNY")
@@ -221,7 +221,7 @@ class CustomerBatch:
     def until(self, as_of: datetime) -> CustomerBatch:
         """The batch without orders placed after ``as_of`` (customers are kept).
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> b = CustomerBatch.from_arrays(customer_ids=["a"], created_at=[0.0],
             ...     order_customer=[0, 0], order_time=[0.0, 2e9], order_total=[1.0, 2.0],
@@ -268,7 +268,7 @@ def from_histories(histories: Sequence[CustomerHistory]) -> CustomerBatch:
     Raises:
         DataError: if the histories mix currencies or repeat a customer.
 
-    Example:
+    Examples:
         >>> from custcare.datasets import sample_shop
         >>> batch = from_histories(sample_shop().histories)
         >>> batch.n_customers == len(sample_shop().histories)

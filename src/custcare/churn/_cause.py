@@ -184,7 +184,7 @@ NATURAL_MARKERS = frozenset(
 class ChurnCauseConfig(ScorerConfig):
     """Parameters of `ChurnCauseScorer`.
 
-    Example:
+    Examples:
         >>> ChurnCauseConfig(ratios={"context.staff_departure": 8.0}).ratios[
         ...     "context.staff_departure"]
         8.0
@@ -300,7 +300,7 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
         context: Shop-level facts (staff departures, launches, outreach, market events).
         classifier: Text classifier for complaint and review text (default lexicons).
 
-    Example:
+    Examples:
         >>> from custcare.datasets import sample_shop
         >>> shop = sample_shop()
         >>> r = ChurnCauseScorer().score(shop.histories[3], as_of=shop.as_of)

@@ -10,7 +10,7 @@ __all__ = ["REMEDIES", "SURVEY_SHARES", "ChurnCause", "default_prior"]
 class ChurnCause(LabelledEnum):
     """Why a customer leaves, with stable codes and Chinese/English labels.
 
-    Example:
+    Examples:
         >>> ChurnCause("staff_departure").label_zh
         '员工跳槽带走客户'
     """
@@ -53,7 +53,7 @@ def default_prior(uncovered_share: float = 0.4) -> dict[str, float]:
     stale range, small-customer neglect, market turbulence, unknown); the survey's
     shares are scaled to fill the rest.
 
-    Example:
+    Examples:
         >>> p = default_prior()
         >>> round(p["service_attitude"], 3), round(p["price"], 4), round(sum(p.values()), 9)
         (0.408, 0.0571, 1.0)

@@ -72,7 +72,7 @@ def median_gap_days(batch: CustomerBatch) -> float | None:
 
     Returns None when no customer has two purchases.
 
-    Example:
+    Examples:
         >>> b = CustomerBatch.from_arrays(customer_ids=["a"], created_at=[0.0],
         ...     order_customer=[0, 0, 0], order_time=[0.0, 86400.0 * 10, 86400.0 * 40],
         ...     order_total=[1.0, 1.0, 1.0], currency="CNY")
@@ -94,7 +94,7 @@ def gap_kernel(batch: CustomerBatch, as_of: float, population_gap_days: float) -
         as_of: Epoch seconds of the moment to score at.
         population_gap_days: The typical gap used for one-time buyers.
 
-    Example:
+    Examples:
         >>> b = CustomerBatch.from_arrays(customer_ids=["a", "b"], created_at=[0.0, 0.0],
         ...     order_customer=[0, 0, 1], order_time=[0.0, 86400.0 * 10, 0.0],
         ...     order_total=[1.0, 1.0, 1.0], currency="CNY")
@@ -128,7 +128,7 @@ def gap_band_index(gap: GapArrays) -> NDArray[np.int64]:
 def gap_bands(gap: GapArrays) -> NDArray[np.str_]:
     """The band of each customer from the gap ratio (see the module docs for the edges).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> g = GapArrays(np.array([2, 1, 0]), np.zeros(3), np.ones(3), np.ones(3, bool),
         ...               np.array([0.5, 5.0, np.nan]))

@@ -39,7 +39,7 @@ class PurchaseSummary:
 def purchase_summary(batch: CustomerBatch, as_of: float, unit_days: float) -> PurchaseSummary:
     """Summarise purchases up to ``as_of`` (epoch seconds), vectorised.
 
-    Example:
+    Examples:
         >>> day = 86400.0
         >>> b = CustomerBatch.from_arrays(customer_ids=["a", "b"], created_at=[0.0, 0.0],
         ...     order_customer=[0, 0, 0, 1], order_time=[0.0, 7 * day, 7 * day + 60, 0.0],

@@ -86,7 +86,7 @@ class ComplaintFeatures:
         Raises:
             ValueError: naming the column and the rule.
 
-        Example:
+        Examples:
             >>> f = ComplaintFeatures.from_arrays(
             ...     complaint_ids=["q1"], customer_ids=["u1"], opened_at=[0.0], category=[3],
             ...     safety=[True], escalation=[False], refund=[False], anger=[0.5],

@@ -59,7 +59,7 @@ NonNegative = Annotated[float, Field(ge=0.0, le=100.0)]
 class PriorityWeights(BaseModel):
     """Points each input adds to a complaint's priority score (0..100).
 
-    Example:
+    Examples:
         >>> PriorityWeights(escalation=25).escalation
         25.0
     """
@@ -100,7 +100,7 @@ class PriorityWeights(BaseModel):
 class PriorityConfig(ScorerConfig):
     """Parameters of `ComplaintPriorityScorer`.
 
-    Example:
+    Examples:
         >>> PriorityConfig(p1=80, p2=50, p3=20).p1
         80.0
     """
@@ -266,7 +266,7 @@ def priority_kernel(
         as_of: Epoch seconds (UTC) of the moment to score at.
         config: Weights, thresholds and the SLA policy.
 
-    Example:
+    Examples:
         >>> f = ComplaintFeatures.from_arrays(
         ...     complaint_ids=["q1", "q2"], customer_ids=["u1", "u2"], opened_at=[0.0, 0.0],
         ...     category=[3, 2], safety=[True, False], escalation=[False, False],
@@ -315,7 +315,7 @@ def customer_value(upstream: Upstream) -> tuple[float, str | None]:
     Reads ``customer_value`` from the first loyalty result present, in the order
     ``loyalty.pyramid``, ``loyalty.threshold``, ``loyalty.rfm``; 0 when none is.
 
-    Example:
+    Examples:
         >>> customer_value({})
         (0.0, None)
     """
@@ -359,7 +359,7 @@ class ComplaintPriorityScorer(BaseScorer[PriorityConfig, PriorityResult]):
         config: A `PriorityConfig`, a mapping, or keyword parameters.
         classifier: The text classifier (default: `custcare.text.LexiconClassifier`).
 
-    Example:
+    Examples:
         >>> from custcare.datasets import sample_shop
         >>> shop = sample_shop()
         >>> scorer = ComplaintPriorityScorer()

@@ -65,7 +65,7 @@ def rank_queue(
         upstream: Per-history results of other scorers (e.g. loyalty), aligned with
             ``histories``, for the customer-value input.
 
-    Example:
+    Examples:
         >>> from custcare.datasets import sample_shop
         >>> shop = sample_shop()
         >>> queue = rank_queue(shop.histories, as_of=shop.as_of)
@@ -102,7 +102,7 @@ def rank_features(
     Gives the same order, scores, levels and deadlines as `rank_queue` on the
     same complaints.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> f = ComplaintFeatures.from_arrays(
         ...     complaint_ids=["a", "b"], customer_ids=["u1", "u2"], opened_at=[0.0, 10.0],

@@ -30,7 +30,7 @@ _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 class SLATarget(BaseModel):
     """Targets for one priority level.
 
-    Example:
+    Examples:
         >>> SLATarget(first_response=timedelta(hours=1), resolution=timedelta(hours=24))
         SLATarget(first_response=datetime.timedelta(seconds=3600), ...)
     """
@@ -52,7 +52,7 @@ class SLATarget(BaseModel):
 class BusinessHours(BaseModel):
     """Working hours on working days; holidays are skipped.
 
-    Example:
+    Examples:
         >>> BusinessHours(start=time(9), end=time(18), days=("Mon", "Tue")).seconds_per_day
         32400.0
     """
@@ -112,7 +112,7 @@ class SLAPolicy(BaseModel):
     P4 24 h / 7 days, counted around the clock in Asia/Shanghai. Give
     ``business_hours`` to count working time only.
 
-    Example:
+    Examples:
         >>> policy = SLAPolicy(timezone="Asia/Shanghai", business_hours=BusinessHours())
         >>> policy.targets["P1"].first_response
         datetime.timedelta(seconds=1800)
@@ -157,7 +157,7 @@ class SLAPolicy(BaseModel):
     def deadline(self, start: datetime, target: timedelta) -> datetime:
         """``start`` plus ``target`` of business time, as an aware datetime in the zone.
 
-        Example:
+        Examples:
             >>> from zoneinfo import ZoneInfo
             >>> sh = ZoneInfo("Asia/Shanghai")
             >>> p = SLAPolicy(business_hours=BusinessHours())
@@ -201,7 +201,7 @@ def add_business_seconds(
     Without business hours this is plain addition. With them, time outside working
     hours, on non-working days and on holidays does not count.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> p = SLAPolicy(timezone="UTC", business_hours=BusinessHours())
         >>> monday_9am = 1782723600.0  # 2026-06-29 09:00 UTC

@@ -165,7 +165,7 @@ def sample_shop(seed: int = 7, n_customers: int = 60) -> SampleShop:
         seed: Seed of the random generator.
         n_customers: How many customers (at least 5).
 
-    Example:
+    Examples:
         >>> shop = sample_shop()
         >>> len(shop.histories), shop.currency
         (60, 'CNY')

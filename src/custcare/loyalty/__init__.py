@@ -10,7 +10,7 @@ Three scorers, each with a per-customer path (`score`) and a vectorised batch pa
 * `PyramidScorer` (``loyalty.pyramid``): the 80/20 value pyramid (二八法则) by
   margin-aware value, with each customer's level, rank and share of value.
 
-Example:
+Examples:
     >>> from custcare.datasets import sample_shop
     >>> from custcare.loyalty import ThresholdTierScorer
     >>> shop = sample_shop()

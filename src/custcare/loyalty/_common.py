@@ -35,7 +35,7 @@ Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 class LevelLabel(BaseModel):
     """A level's stable code and its Chinese and English display names.
 
-    Example:
+    Examples:
         >>> LevelLabel(code="key", label_zh="重点客户", label_en="Key customer").label_en
         'Key customer'
     """
@@ -50,7 +50,7 @@ class LevelLabel(BaseModel):
 def cents(amounts: NDArray[np.float64]) -> NDArray[np.int64]:
     """Amounts as whole cents (1/100 of the currency unit), so sums are exact.
 
-    Example:
+    Examples:
         >>> cents(np.array([9.9, 0.1, 2.67])).tolist()
         [990, 10, 267]
     """
@@ -60,7 +60,7 @@ def cents(amounts: NDArray[np.float64]) -> NDArray[np.int64]:
 def decimal_from_cents(value: float | int | np.integer[Any] | np.floating[Any]) -> Decimal:
     """A whole number of cents as a two-decimal `Decimal`.
 
-    Example:
+    Examples:
         >>> decimal_from_cents(32000)
         Decimal('320.00')
     """
@@ -70,7 +70,7 @@ def decimal_from_cents(value: float | int | np.integer[Any] | np.floating[Any]) 
 def format_money(amount: Decimal | float, currency: str) -> str:
     """Money for messages: two decimals, thousands separated, then the currency.
 
-    Example:
+    Examples:
         >>> format_money(Decimal("3210.5"), "CNY")
         '3,210.50 CNY'
     """
@@ -80,7 +80,7 @@ def format_money(amount: Decimal | float, currency: str) -> str:
 def from_epoch_seconds(seconds: float, tz: Any) -> datetime:
     """The aware datetime of a batch time, in the zone ``tz``.
 
-    Example:
+    Examples:
         >>> from_epoch_seconds(86400.0, timezone.utc).isoformat()
         '1970-01-02T00:00:00+00:00'
     """
@@ -92,7 +92,7 @@ def searchsorted(
 ) -> NDArray[np.int64]:
     """`numpy.searchsorted` with the queries sorted first: same answer, far fewer cache misses.
 
-    Example:
+    Examples:
         >>> searchsorted(np.array([1.0, 2.0, 3.0]), np.array([2.5, 0.0, 2.0]), "right").tolist()
         [2, 0, 2]
     """
@@ -107,7 +107,7 @@ def searchsorted(
 def window_seconds(days: float | None) -> float:
     """A window length in seconds; ``None`` (no window) is infinite.
 
-    Example:
+    Examples:
         >>> window_seconds(1), window_seconds(None)
         (86400.0, inf)
     """
@@ -117,7 +117,7 @@ def window_seconds(days: float | None) -> float:
 def order_ids(batch: CustomerBatch, mask: NDArray[np.bool_]) -> tuple[str, ...]:
     """Ids of the orders selected by ``mask``, in time then id order (for evidence).
 
-    Example:
+    Examples:
         >>> b = CustomerBatch.from_arrays(customer_ids=["a"], created_at=[0.0],
         ...     order_customer=[0, 0], order_time=[5.0, 1.0], order_total=[1.0, 2.0],
         ...     currency="CNY", order_ids=["o2", "o1"])
@@ -138,7 +138,7 @@ def check_currency(batch: CustomerBatch, currency: str, who: str) -> None:
     Raises:
         DataError: naming both currencies.
 
-    Example:
+    Examples:
         >>> b = CustomerBatch.from_arrays(customer_ids=["a"], created_at=[0.0],
         ...     order_customer=[0], order_time=[0.0], order_total=[1.0], currency="USD")
         >>> check_currency(b, "CNY", "loyalty.threshold")

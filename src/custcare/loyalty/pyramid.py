@@ -96,7 +96,7 @@ class PyramidConfig(ScorerConfig):
             rate (e.g. 0.3) to put it on the gross-profit scale of the default value.
         window_days: Count orders of the last ``window_days`` days; None: all.
 
-    Example:
+    Examples:
         >>> PyramidConfig(cuts=(0.1, 0.3, 0.6), levels=[
         ...     {"code": c, "label_zh": c, "label_en": c} for c in "abcd"]).cuts
         (0.1, 0.3, 0.6)
@@ -166,7 +166,7 @@ class PyramidState(BaseModel):
         currency: Currency of the amounts; None when no orders.
         future_included: Whether a future value term was given at fit.
 
-    Example:
+    Examples:
         >>> from custcare.datasets import sample_shop
         >>> shop = sample_shop()
         >>> state = PyramidScorer().fit(shop.histories, as_of=shop.as_of).state
@@ -206,7 +206,7 @@ class PyramidResult(ScoreResult):
         cost_known_share: Share of revenue whose cost is known (1 when no revenue).
         currency: Currency of the amounts; None without orders.
 
-    Example:
+    Examples:
         >>> from custcare.datasets import sample_shop
         >>> shop = sample_shop()
         >>> pyramid = PyramidScorer().fit(shop.histories, as_of=shop.as_of)
@@ -274,7 +274,7 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
     currency), ``future_weight * predicted_value`` is added. For populations, pass
     ``future_value`` arrays to `fit_values` and `score_batch`.
 
-    Example:
+    Examples:
         >>> from custcare.datasets import sample_shop
         >>> shop = sample_shop()
         >>> pyramid = PyramidScorer().fit(shop.histories, as_of=shop.as_of)
@@ -393,7 +393,7 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
         Raises:
             custcare.errors.DataError: on an empty population or a bad array.
 
-        Example:
+        Examples:
             >>> from custcare.datasets import sample_shop
             >>> shop = sample_shop()
             >>> future = [0.0] * (len(shop.histories) - 1) + [1e6]
@@ -444,7 +444,7 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
             as_of: A timezone-aware moment; later orders are ignored.
             future_value: Predicted future value per customer row, or None.
 
-        Example:
+        Examples:
             >>> from custcare.batch import from_histories
             >>> from custcare.datasets import sample_shop
             >>> shop = sample_shop()

@@ -73,7 +73,7 @@ class RFMSegment(LevelLabel):
         m: Monetary score range.
         fm: Range of the combined frequency-monetary score.
 
-    Example:
+    Examples:
         >>> seg = RFMSegment(code="new", label_zh="新客户", label_en="New", r=(5, 5), fm=(1, 1))
         >>> seg.matches(5, 1, 1), seg.matches(4, 1, 1)
         (True, False)
@@ -174,7 +174,7 @@ class RFMConfig(ScorerConfig):
         segments: The segment table, first match wins; it must give every one of
             the 125 score combinations a segment.
 
-    Example:
+    Examples:
         >>> RFMConfig(frequency_edges=(1, 2, 4, 8)).frequency_edges
         (1.0, 2.0, 4.0, 8.0)
     """
@@ -224,7 +224,7 @@ class RFMConfig(ScorerConfig):
     def segment_table(self) -> tuple[tuple[LevelLabel, ...], NDArray[np.int64]]:
         """The distinct segments (then `NO_PURCHASE`) and a 5x5x5 lookup of their index.
 
-        Example:
+        Examples:
             >>> labels, table = RFMConfig().segment_table()
             >>> labels[int(table[4, 4, 4])].code, labels[-1].code
             ('champions', 'no_purchase')
@@ -246,7 +246,7 @@ class RFMConfig(ScorerConfig):
     def rule_for(self, r: int, f: int, m: int) -> RFMSegment:
         """The first row of the table that holds scores ``(r, f, m)``.
 
-        Example:
+        Examples:
             >>> RFMConfig().rule_for(5, 5, 4).describe()
             'R 5, FM 4-5'
         """
@@ -268,7 +268,7 @@ class RFMState(BaseModel):
         fitted_as_of: The moment the population was taken at.
         currency: Currency of the spend, None when no orders.
 
-    Example:
+    Examples:
         >>> from custcare.datasets import sample_shop
         >>> shop = sample_shop()
         >>> RFMScorer().fit(shop.histories, as_of=shop.as_of).state.frequency_edges
@@ -302,7 +302,7 @@ class RFMResult(ScoreResult):
         segment_en: English segment name.
         currency: Currency of ``monetary``; None without orders.
 
-    Example:
+    Examples:
         >>> from custcare.datasets import sample_shop
         >>> shop = sample_shop()
         >>> rfm = RFMScorer().fit(shop.histories, as_of=shop.as_of)
@@ -386,7 +386,7 @@ class RFMScorer(PopulationScorer[RFMConfig, RFMResult, RFMState]):
     (one-time buyers) get the low frequency score. Customers with no completed
     order score R=1, F=1, M=1 and get the segment ``"no_purchase"``.
 
-    Example:
+    Examples:
         >>> from custcare.datasets import sample_shop
         >>> shop = sample_shop()
         >>> rfm = RFMScorer().fit(shop.histories, as_of=shop.as_of)
@@ -454,7 +454,7 @@ class RFMScorer(PopulationScorer[RFMConfig, RFMResult, RFMState]):
     def score_batch(self, batch: CustomerBatch, *, as_of: datetime) -> BatchScores:
         """Every customer's scores and segment at once, vectorised over the columns.
 
-        Example:
+        Examples:
             >>> from custcare.batch import from_histories
             >>> from custcare.datasets import sample_shop
             >>> shop = sample_shop()

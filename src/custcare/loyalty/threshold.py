@@ -66,7 +66,7 @@ class TierLevel(LevelLabel):
         min_orders: Completed orders needed, or None.
         combine: ``"any"``: one condition is enough; ``"all"``: every one is needed.
 
-    Example:
+    Examples:
         >>> TierLevel(code="vip", label_zh="VIP会员", label_en="VIP",
         ...           min_spend="3000", min_orders=10).conditions
         ('spend', 'orders')
@@ -89,7 +89,7 @@ class TierLevel(LevelLabel):
     def describe(self, currency: str) -> str:
         """The conditions as text, e.g. ``"spend >= 3,000.00 CNY or >= 10 orders"``.
 
-        Example:
+        Examples:
             >>> TierLevel(code="a", label_zh="甲", label_en="A", min_orders=2).describe("CNY")
             '>= 2 completed orders'
         """
@@ -151,7 +151,7 @@ class ThresholdConfig(ScorerConfig):
         currency: The currency of the amounts in ``levels``; orders in another
             currency are refused.
 
-    Example:
+    Examples:
         >>> ThresholdConfig(window_days=None).levels[2].code
         'vip'
     """
@@ -253,7 +253,7 @@ class TierResult(ScoreResult):
         gap_orders: Completed orders still needed for the next level, likewise.
         currency: Currency of the amounts.
 
-    Example:
+    Examples:
         >>> from custcare.datasets import sample_shop
         >>> shop = sample_shop()
         >>> r = ThresholdTierScorer().score(shop.histories[1], as_of=shop.as_of)
@@ -325,7 +325,7 @@ class ThresholdTierScorer(BaseScorer[ThresholdConfig, TierResult]):
     spending. Amounts are counted to the cent. More spend or more orders never
     lowers a level.
 
-    Example:
+    Examples:
         >>> from custcare.datasets import sample_shop
         >>> shop = sample_shop()
         >>> r = ThresholdTierScorer().score(shop.histories[0], as_of=shop.as_of)
@@ -430,7 +430,7 @@ class ThresholdTierScorer(BaseScorer[ThresholdConfig, TierResult]):
         Raises:
             custcare.errors.DataError: if the orders are in another currency.
 
-        Example:
+        Examples:
             >>> from custcare.batch import from_histories
             >>> from custcare.datasets import sample_shop
             >>> shop = sample_shop()

@@ -91,7 +91,7 @@ NonEmptyStr = Annotated[str, AfterValidator(_require_non_empty)]
 def mask_phone(phone: str) -> str:
     """Mask a phone number, keeping the first three and last four digits.
 
-    Example:
+    Examples:
         >>> mask_phone("13812348000")
         '138****8000'
         >>> mask_phone("+86 138 1234 8000")
@@ -111,7 +111,7 @@ def mask_phone(phone: str) -> str:
 def mask_email(email: str) -> str:
     """Mask an email address, keeping the first character and the domain.
 
-    Example:
+    Examples:
         >>> mask_email("zhang.wei@example.com")
         'z***@example.com'
     """
@@ -124,7 +124,7 @@ def mask_email(email: str) -> str:
 def mask_text(text: str) -> str:
     """Mask free personal text (a name or address), keeping only its first character.
 
-    Example:
+    Examples:
         >>> mask_text("张伟")
         '张*'
         >>> mask_text("Li")

@@ -14,7 +14,7 @@ class LabelledEnum(str, Enum):
     Subclasses define members as ``NAME = ("code", "中文标签", "English label")``.
     The member's value is the code, so it serialises to JSON as the code.
 
-    Example:
+    Examples:
         >>> class Color(LabelledEnum):
         ...     RED = ("red", "红色", "Red")
         >>> Color.RED.value, Color.RED.label_zh, Color.RED.label_en
@@ -30,7 +30,7 @@ class LabelledEnum(str, Enum):
     if TYPE_CHECKING:  # the value is the code, whatever the member tuple looks like
 
         @property
-        def value(self) -> str: ...  # noqa: D102
+        def value(self) -> str: ...
 
     else:  # type checkers see the plain ``Enum(code)`` lookup
 
@@ -47,7 +47,7 @@ class LabelledEnum(str, Enum):
     def label(self, language: str = "en") -> str:
         """The display label in ``"zh"`` or ``"en"``.
 
-        Example:
+        Examples:
             >>> from custcare import OrderStatus
             >>> OrderStatus.COMPLETED.label("zh")
             '交易成功'

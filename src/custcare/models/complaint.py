@@ -17,7 +17,7 @@ __all__ = ["Complaint", "ComplaintCategory", "ComplaintChannel"]
 class ComplaintCategory(LabelledEnum):
     """The ten complaint reasons of the domain brief (auto-repair list), with labels.
 
-    Example:
+    Examples:
         >>> ComplaintCategory("long_wait").label_zh
         '等待时间过长'
     """
@@ -56,7 +56,7 @@ class ComplaintChannel(LabelledEnum):
 class Complaint(DomainModel):
     """A customer complaint, opened on some channel and perhaps answered and resolved.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> c = Complaint(
         ...     id="c1", customer_id="u1", opened_at=datetime(2026, 5, 1, tzinfo=timezone.utc),
@@ -123,7 +123,7 @@ class Complaint(DomainModel):
         Raises:
             ValueError: if the review is positive (rating 4 or 5).
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> r = Review(id="r9", customer_id="u1", rating=1, text="质量太差",
             ...            posted_at=datetime(2026, 5, 2, tzinfo=timezone.utc))

@@ -13,7 +13,7 @@ __all__ = ["MarketEvent", "OutreachContact", "ProductLaunch", "ShopContext", "St
 class StaffDeparture(DomainModel):
     """A staff member who left the shop (员工离职).
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> StaffDeparture(agent_id="agent-lin", left_at=datetime(2026, 1, 5, tzinfo=timezone.utc))
         StaffDeparture(agent_id='agent-lin', left_at=...)
@@ -63,7 +63,7 @@ class ShopContext(DomainModel):
     ``has_outreach_log`` says whether ``outreach`` is a complete log: only then can
     the absence of contact be read as neglect.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> t = datetime(2026, 3, 1, tzinfo=timezone.utc)
         >>> ctx = ShopContext(staff_departures=[StaffDeparture(agent_id="a1", left_at=t)])

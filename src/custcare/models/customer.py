@@ -34,7 +34,7 @@ class Customer(DomainModel):
     use, but never shown: ``repr()`` and ``str()`` mask them, and `redacted` gives
     a masked dump for logs and reports.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> c = Customer(id="u1", created_at=datetime(2025, 1, 1, tzinfo=timezone.utc),
         ...              name="张伟", phone="13812348000", region="上海",
@@ -72,7 +72,7 @@ class Customer(DomainModel):
     def redacted(self) -> dict[str, Any]:
         """A JSON-ready dump with every personal field masked.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> Customer(id="u2", created_at=datetime(2025, 1, 1, tzinfo=timezone.utc),
             ...          email="li.na@example.com").redacted()["email"]
@@ -87,7 +87,7 @@ class Customer(DomainModel):
     def display_name(self) -> str:
         """A masked label for messages: the masked name, else the id.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> Customer(id="u3", created_at=datetime(2025, 1, 1, tzinfo=timezone.utc),
             ...          name="王小明").display_name()

@@ -40,7 +40,7 @@ class CustomerHistory(DomainModel):
     Records are sorted by time, then id, so the same records in any order give an
     equal history.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from decimal import Decimal
         >>> from custcare import Customer, Order, OrderLine
@@ -169,7 +169,7 @@ class CustomerHistory(DomainModel):
         Raises:
             ValueError: if ``as_of`` is naive.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from custcare.datasets import sample_shop
             >>> h = sample_shop().histories[0]

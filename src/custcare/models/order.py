@@ -17,7 +17,7 @@ __all__ = ["COUNTED_STATUSES", "Order", "OrderLine", "OrderStatus"]
 class OrderStatus(LabelledEnum):
     """The life of an order, Taobao-style.
 
-    Example:
+    Examples:
         >>> OrderStatus("completed").label_zh
         '交易成功'
     """
@@ -42,7 +42,7 @@ pending, paid or shipped order can still be cancelled, refunded or returned.
 class OrderLine(DomainModel):
     """One SKU on an order.
 
-    Example:
+    Examples:
         >>> from decimal import Decimal
         >>> OrderLine(sku="A1", quantity=3, unit_price=Decimal("9.90")).revenue
         Decimal('29.70')
@@ -68,7 +68,7 @@ class OrderLine(DomainModel):
 class Order(DomainModel):
     """An order placed by one customer, in one currency.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> from decimal import Decimal
         >>> o = Order(

@@ -17,7 +17,7 @@ Rating = Annotated[int, Field(ge=1, le=5, strict=True, description="A star ratin
 class DetailedRatings(DomainModel):
     """The shop's dynamic rating dimensions (店铺动态评分), each 1..5 when given.
 
-    Example:
+    Examples:
         >>> DetailedRatings(description_match=5, service_attitude=2).service_attitude
         2
     """
@@ -30,7 +30,7 @@ class DetailedRatings(DomainModel):
 class Review(DomainModel):
     """A review posted by a customer, perhaps about one order, perhaps later revised.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> r = Review(id="r1", customer_id="u1", rating=2, text="物流太慢了",
         ...            posted_at=datetime(2026, 5, 2, tzinfo=timezone.utc))

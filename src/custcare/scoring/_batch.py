@@ -23,7 +23,7 @@ class BatchScores:
     The column names match fields of the scorer's per-customer result (listed in
     its ``batch_columns``), so both paths can be compared value by value.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> s = BatchScores.build("demo", np.array(["a", "b"]), {"score": np.array([1.0, 2.0])})
         >>> s["score"].tolist(), s.row("b")

@@ -19,7 +19,7 @@ __all__ = ["Pipeline", "Report"]
 class Report(BaseModel):
     """Every scorer's result for one customer, by scorer name, in run order.
 
-    Example:
+    Examples:
         >>> from custcare.datasets import sample_shop
         >>> from custcare.testing import ConstantScorer
         >>> shop = sample_shop()

@@ -100,7 +100,7 @@ def available_scorers() -> tuple[ScorerInfo, ...]:
     A plugin that fails to import or breaks the contract is listed with its
     ``error`` set; it does not hide the others.
 
-    Example:
+    Examples:
         >>> names = [info.name for info in available_scorers()]
         >>> "loyalty.threshold" in names
         True
@@ -136,7 +136,7 @@ def get_scorer(name: str, /, **config: Any) -> Scorer[Any]:
         ScorerRegistrationError: if the plugin of that name is broken; says which.
         pydantic.ValidationError: if a parameter is invalid; names it.
 
-    Example:
+    Examples:
         >>> get_scorer("loyalty.threshold").name
         'loyalty.threshold'
     """

@@ -21,7 +21,7 @@ class Reason(BaseModel):
         weight: This reason's share in the decision, in ``[0, 1]``.
         evidence: Ids of the records (orders, reviews, complaints) that support it.
 
-    Example:
+    Examples:
         >>> Reason(code="churn.no_recent_purchase", message="No purchase for 120 days.",
         ...        weight=0.7, evidence=("o17",)).evidence
         ('o17',)
@@ -54,7 +54,7 @@ class ScoreResult(BaseModel):
         as_of: The moment the score describes; no record after it was used.
         reasons: Why, most important first.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> r = ScoreResult(scorer="demo.constant", customer_id="u1",
         ...                 as_of=datetime(2026, 1, 1, tzinfo=timezone.utc),

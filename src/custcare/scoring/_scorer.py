@@ -40,7 +40,7 @@ class ScorerConfig(BaseModel):
     Subclass it, declare fields with defaults and docs; validation happens when
     the scorer is built, so a bad parameter fails at once with the field and rule.
 
-    Example:
+    Examples:
         >>> class MyConfig(ScorerConfig):
         ...     threshold: float = 0.5
         >>> MyConfig(threshold=0.8).threshold
@@ -119,7 +119,7 @@ def check_as_of(as_of: object) -> datetime:
         CustcareUsageError: if it is not a datetime.
         ValueError: if it is naive.
 
-    Example:
+    Examples:
         >>> from datetime import datetime, timezone
         >>> check_as_of(datetime(2026, 1, 1, tzinfo=timezone.utc)).year
         2026
@@ -186,7 +186,7 @@ class BaseScorer(ABC, Generic[ConfigT, ResultT]):
     def with_config(self, **update: Any) -> Self:
         """A new, unfitted scorer of the same kind with some parameters changed.
 
-        Example:
+        Examples:
             >>> from custcare.testing import ConstantScorer
             >>> ConstantScorer().with_config(value=2.0).config.value
             2.0
@@ -228,7 +228,7 @@ class BaseScorer(ABC, Generic[ConfigT, ResultT]):
     ) -> list[ResultT]:
         """Score many customers as of one moment; results are in input order.
 
-        Example:
+        Examples:
             >>> from datetime import datetime, timezone
             >>> from custcare.datasets import sample_shop
             >>> from custcare.testing import ConstantScorer
@@ -333,7 +333,7 @@ class PopulationScorer(BaseScorer[ConfigT, ResultT], Generic[ConfigT, ResultT, S
     def to_json(self) -> str:
         """Config and fitted state as JSON (never pickle).
 
-        Example:
+        Examples:
             >>> from custcare.loyalty import RFMScorer
             >>> from custcare.datasets import sample_shop
             >>> shop = sample_shop()

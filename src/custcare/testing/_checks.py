@@ -402,7 +402,7 @@ def scorer_checks(
 ) -> Iterator[tuple[str, Callable[[], None]]]:
     """Yield ``(check_name, run)`` pairs, for ``pytest.mark.parametrize`` with check ids.
 
-    Example:
+    Examples:
         >>> from custcare.testing import ConstantScorer
         >>> names = [name for name, _ in scorer_checks(ConstantScorer())]
         >>> "check_future_ignored" in names
@@ -461,7 +461,7 @@ def check_scorer(
     Returns:
         One `CheckRecord` per check.
 
-    Example:
+    Examples:
         >>> from custcare.testing import ConstantScorer
         >>> records = check_scorer(ConstantScorer())
         >>> all(r.status == "passed" for r in records)

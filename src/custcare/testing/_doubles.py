@@ -42,7 +42,7 @@ class ConstantScorer(BaseScorer[ConstantConfig, ConstantResult]):
 
     Use it to test pipelines and reports without depending on a real model.
 
-    Example:
+    Examples:
         >>> from custcare.datasets import sample_shop
         >>> shop = sample_shop()
         >>> ConstantScorer(value=3.0).score(shop.histories[0], as_of=shop.as_of).value

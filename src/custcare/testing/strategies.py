@@ -3,7 +3,7 @@
 Use them to test your own scorers (``check_scorer`` does) or anything that takes
 custcare models. Text mixes Chinese and English.
 
-Example:
+Examples:
     >>> from hypothesis import given
     >>> @given(histories())
     ... def test_history_round_trips(history):
