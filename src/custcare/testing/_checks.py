@@ -424,7 +424,7 @@ def scorer_checks(
             data = copy.deepcopy(pop)
             prepared = _prepared(scorer, data, when)
             check(prepared, data, when)
-            if check in _PER_HISTORY and generated_examples and not scorer.traits.population:
+            if check in _PER_HISTORY and generated_examples:
                 _run_generated(check, prepared, CHECK_AS_OF, generated_examples)
 
         yield check.__name__, run
