@@ -8,22 +8,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from custcare.text import CATEGORY_CODES
+
 __all__ = ["CATEGORY_CODES", "ComplaintFeatures"]
 
-CATEGORY_CODES: tuple[str, ...] = (
-    "staff_attitude",
-    "overcharging",
-    "long_wait",
-    "product_quality",
-    "promise_not_kept",
-    "not_fixed_first_time",
-    "warranty_dispute",
-    "poor_after_sales",
-    "exaggerated_advertising",
-    "untrue",
-    "none",
-)
-"""Category codes in column order; ``none`` is text that reads as no complaint."""
 
 _FIELDS: dict[str, Any] = {
     "complaint_ids": np.str_,

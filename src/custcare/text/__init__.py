@@ -1,0 +1,60 @@
+"""Complaint and review text classification for Chinese and English.
+
+`LexiconClassifier` reads a complaint, a review or a call note and returns a
+`TextAnalysis`: a probability for each of the ten complaint categories
+(``ComplaintCategory`` codes) and ``"none"``, the signals found (escalation,
+safety, refund, anger, competitor, cheaper offer, price, moved away, deceased,
+late delivery, stale range) with the spans that support them, and the language.
+Any object with ``classify`` and ``classify_many`` (the `TextClassifier`
+protocol) can take its place.
+
+Example:
+    >>> from custcare.text import LexiconClassifier
+    >>> a = LexiconClassifier().classify("等了两个小时还没修好，再也不来了😡")
+    >>> a.top_category, a.found_signals
+    ('not_fixed_first_time', ('anger', 'competitor'))
+"""
+
+from custcare.text._classifier import (
+    LexiconClassifier,
+    LexiconConfig,
+    Span,
+    TextAnalysis,
+    TextClassifier,
+)
+from custcare.text._lexicon import (
+    BUILTIN_LEXICONS,
+    CATEGORY_CODES,
+    NONE,
+    SIGNAL_CODES,
+    CategoryCode,
+    CompiledLexicon,
+    Lexicon,
+    NegationRules,
+    SignalCode,
+    TextSignal,
+    load_lexicon,
+)
+from custcare.text._normalise import Language, detect_language, normalise
+
+__all__ = [
+    "BUILTIN_LEXICONS",
+    "CATEGORY_CODES",
+    "NONE",
+    "SIGNAL_CODES",
+    "CategoryCode",
+    "CompiledLexicon",
+    "Language",
+    "Lexicon",
+    "LexiconClassifier",
+    "LexiconConfig",
+    "NegationRules",
+    "SignalCode",
+    "Span",
+    "TextAnalysis",
+    "TextClassifier",
+    "TextSignal",
+    "detect_language",
+    "load_lexicon",
+    "normalise",
+]
