@@ -26,9 +26,14 @@ def history(days: list[int], cid: str = "u1") -> CustomerHistory:
     return CustomerHistory(
         customer=Customer(id=cid, created_at=T0 - timedelta(days=1)),
         orders=[
-            Order(id=f"{cid}-o{k}", customer_id=cid, placed_at=T0 + timedelta(days=d),
-                  currency="CNY", status="completed",
-                  lines=[OrderLine(sku="A", quantity=1, unit_price=Decimal("20"))])
+            Order(
+                id=f"{cid}-o{k}",
+                customer_id=cid,
+                placed_at=T0 + timedelta(days=d),
+                currency="CNY",
+                status="completed",
+                lines=[OrderLine(sku="A", quantity=1, unit_price=Decimal("20"))],
+            )
             for k, d in enumerate(days)
         ],
     )
@@ -86,7 +91,8 @@ def test_predicted_value_with_spend_model(fitted: ChurnRiskScorer) -> None:
     r = fitted.score(SHOP.histories[0], as_of=SHOP.as_of)
     assert r.predicted_value is not None
     assert r.predicted_value == pytest.approx(
-        (r.expected_purchases or 0) * (r.expected_order_value or 0))
+        (r.expected_purchases or 0) * (r.expected_order_value or 0)
+    )
 
 
 def test_state_round_trips_json(fitted: ChurnRiskScorer) -> None:
@@ -134,8 +140,9 @@ def test_batch_agrees_with_per_customer(fitted: ChurnRiskScorer) -> None:
         r = fitted.score(h, as_of=SHOP.as_of)
         row = scores.row(h.customer.id)
         assert row["band"] == r.band.value
-        assert row["p_alive"] == pytest.approx(r.p_alive if r.p_alive is not None else np.nan,
-                                               nan_ok=True)
+        assert row["p_alive"] == pytest.approx(
+            r.p_alive if r.p_alive is not None else np.nan, nan_ok=True
+        )
 
 
 @given(st.lists(st.integers(0, 400), max_size=12), st.integers(401, 2000))
