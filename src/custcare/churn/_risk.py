@@ -26,7 +26,7 @@ from custcare.churn._bgnbd import BetaGeoModel
 from custcare.churn._gamma_gamma import GammaGammaModel
 from custcare.churn._gap import GAP_BANDS, gap_band_index, gap_kernel, median_gap_days
 from custcare.churn._summary import purchase_summary
-from custcare.errors import NotIdentifiableError
+from custcare.errors import DataError
 from custcare.models import CustomerHistory, LabelledEnum
 from custcare.scoring import (
     BatchScores,
@@ -199,7 +199,7 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
                 s.frequency[repeat], s.monetary_value[repeat]
             )
             gg_params = dict(gg.params_)
-        except NotIdentifiableError as exc:  # spend model is optional; say why it is absent
+        except DataError as exc:  # the spend model is optional; say why it is absent
             gg_error = str(exc)
         return ChurnRiskState(
             bgnbd=dict(bg.params_),
