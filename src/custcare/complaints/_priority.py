@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from custcare.batch import to_epoch_seconds
 from custcare.complaints._features import CATEGORY_CODES, ComplaintFeatures
 from custcare.complaints._sla import LEVELS, Level, SLAPolicy, add_business_seconds
-from custcare.models import AwareDatetime, Complaint, CustomerHistory
+from custcare.models import AwareDatetime, Complaint, ComplaintCategory, CustomerHistory
 from custcare.scoring import BaseScorer, Reason, ScorerConfig, ScoreResult, ScorerTraits, Upstream
 from custcare.text import LexiconClassifier, TextAnalysis, TextClassifier
 
@@ -518,144 +518,117 @@ class ComplaintPriorityScorer(BaseScorer[PriorityConfig, PriorityResult]):
         pts = {k: float(v[i]) for k, v in arrays.points.items()}
         positive = sum(v for v in pts.values() if v > 0) or 1.0
 
-        def share(key: str) -> float:
-            return round(min(abs(pts[key]) / positive, 1.0), 6)
-
         def spans(signal: str) -> str:
             found = a.signals.get(signal, ())
             return ", ".join(f"“{_quote(s.text)}”" for s in found[:3])
-
-        from custcare.models import ComplaintCategory
 
         label = (
             ComplaintCategory(row.category).label_en if row.category != "none" else "no category"
         )
         how = "inferred from the text" if row.inferred else "as recorded"
+        hours = max((as_of - c.opened_at).total_seconds(), 0.0) / 3600.0
+        promised = c.promised_by.isoformat() if c.promised_by is not None else ""
+        # (points key or None for a zero-weight note, code, shown when, message, extra evidence)
+        table: tuple[tuple[str | None, str, bool, str, tuple[str, ...]], ...] = (
+            (
+                "category",
+                "complaint.category",
+                True,
+                f"Category {row.category} ({label}), {how}.",
+                (),
+            ),
+            (
+                "safety",
+                "complaint.safety",
+                bool(pts["safety"]),
+                f"Safety concern: {spans('safety')}. Safety comes first.",
+                (),
+            ),
+            (
+                "escalation",
+                "complaint.escalation",
+                bool(pts["escalation"]),
+                f"Threatens to escalate: {spans('escalation')}.",
+                (),
+            ),
+            (
+                "refund",
+                "complaint.refund",
+                bool(pts["refund"]),
+                f"Demands a refund or return: {spans('refund')}.",
+                (),
+            ),
+            (
+                "anger",
+                "complaint.anger",
+                bool(pts["anger"]),
+                f"Angry wording ({float(features.anger[i]):.0%}).",
+                (),
+            ),
+            (
+                "public",
+                "complaint.public",
+                bool(pts["public"]),
+                "Public review: other buyers see it; one complaint stands for about 52 "
+                "customers' business.",
+                (),
+            ),
+            (
+                "repeat",
+                "complaint.repeat",
+                bool(pts["repeat"]),
+                f"Not fixed the first time: {int(features.repeats[i])} earlier complaint(s) or "
+                "reopening(s) on the same matter.",
+                row.repeats,
+            ),
+            (
+                "promise_broken",
+                "complaint.promise_broken",
+                bool(pts["promise_broken"]),
+                f"The promised time {promised} has passed.",
+                (),
+            ),
+            (
+                "customer_value",
+                "complaint.customer_value",
+                bool(pts["customer_value"]),
+                f"Valuable customer ({float(features.customer_value[i]):.0%} by {value_source}).",
+                (),
+            ),
+            ("age", "complaint.age", True, f"Open for {hours:.1f} h against its SLA target.", ()),
+            (
+                "responded",
+                "complaint.responded",
+                bool(pts["responded"]),
+                "A first response was already given; the deadline is now for resolution.",
+                (),
+            ),
+            (
+                None,
+                "complaint.untrue",
+                row.category == "untrue",
+                "Judged untrue: priority lowered, but it stays in the queue and gets a reply.",
+                (),
+            ),
+            (
+                None,
+                "complaint.overdue",
+                bool(arrays.overdue[i]),
+                "Past its respond-by deadline.",
+                (),
+            ),
+        )
         out = [
             Reason(
-                code="complaint.category",
-                message=f"Category {row.category} ({label}), {how}.",
-                weight=share("category"),
-                evidence=ev,
+                code=code,
+                message=message,
+                weight=0.0 if key is None else round(min(abs(pts[key]) / positive, 1.0), 6),
+                evidence=(*ev, *extra),
             )
+            for key, code, shown, message, extra in table
+            if shown
         ]
-        if pts["safety"]:
-            out.append(
-                Reason(
-                    code="complaint.safety",
-                    message=f"Safety concern: {spans('safety')}. Safety comes first.",
-                    weight=share("safety"),
-                    evidence=ev,
-                )
-            )
-        if pts["escalation"]:
-            out.append(
-                Reason(
-                    code="complaint.escalation",
-                    message=f"Threatens to escalate: {spans('escalation')}.",
-                    weight=share("escalation"),
-                    evidence=ev,
-                )
-            )
-        if pts["refund"]:
-            out.append(
-                Reason(
-                    code="complaint.refund",
-                    message=f"Demands a refund or return: {spans('refund')}.",
-                    weight=share("refund"),
-                    evidence=ev,
-                )
-            )
-        if pts["anger"]:
-            out.append(
-                Reason(
-                    code="complaint.anger",
-                    message=f"Angry wording ({float(features.anger[i]):.0%}).",
-                    weight=share("anger"),
-                    evidence=ev,
-                )
-            )
-        if pts["public"]:
-            out.append(
-                Reason(
-                    code="complaint.public",
-                    message="Public review: other buyers see it; one complaint stands "
-                    "for about 52 customers' business.",
-                    weight=share("public"),
-                    evidence=ev,
-                )
-            )
-        if pts["repeat"]:
-            n = int(features.repeats[i])
-            out.append(
-                Reason(
-                    code="complaint.repeat",
-                    message=f"Not fixed the first time: {n} earlier complaint(s) or "
-                    "reopening(s) on the same matter.",
-                    weight=share("repeat"),
-                    evidence=(*ev, *row.repeats),
-                )
-            )
-        if pts["promise_broken"]:
-            assert c.promised_by is not None
-            out.append(
-                Reason(
-                    code="complaint.promise_broken",
-                    message=f"The promised time {c.promised_by.isoformat()} has passed.",
-                    weight=share("promise_broken"),
-                    evidence=ev,
-                )
-            )
-        if pts["customer_value"]:
-            out.append(
-                Reason(
-                    code="complaint.customer_value",
-                    message=f"Valuable customer ({float(features.customer_value[i]):.0%}"
-                    f" by {value_source}).",
-                    weight=share("customer_value"),
-                    evidence=ev,
-                )
-            )
-        hours = max((as_of - c.opened_at).total_seconds(), 0.0) / 3600.0
-        out.append(
-            Reason(
-                code="complaint.age",
-                message=f"Open for {hours:.1f} h against its SLA target.",
-                weight=share("age"),
-                evidence=ev,
-            )
-        )
-        if pts["responded"]:
-            out.append(
-                Reason(
-                    code="complaint.responded",
-                    message="A first response was already given; the deadline is now "
-                    "for resolution.",
-                    weight=share("responded"),
-                    evidence=ev,
-                )
-            )
-        if row.category == "untrue":
-            out.append(
-                Reason(
-                    code="complaint.untrue",
-                    message="Judged untrue: priority lowered, but it stays in the "
-                    "queue and gets a reply.",
-                    weight=0.0,
-                    evidence=ev,
-                )
-            )
-        if arrays.overdue[i]:
-            out.append(
-                Reason(
-                    code="complaint.overdue",
-                    message="Past its respond-by deadline.",
-                    weight=0.0,
-                    evidence=ev,
-                )
-            )
-        head, tail = out[:1], sorted(out[1:], key=lambda r: -r.weight)
-        return tuple(sorted(head + tail, key=lambda r: -r.weight))
+        return tuple(sorted(out, key=lambda r: -r.weight))
 
     def _steps(
         self, row: _Row, features: ComplaintFeatures, i: int, as_of: datetime
