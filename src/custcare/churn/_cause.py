@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from custcare.batch import from_histories, to_epoch_seconds
 from custcare.churn._causes import REMEDIES, ChurnCause, default_prior
 from custcare.churn._gap import gap_bands, gap_kernel
+from custcare.loyalty import VALUE_SOURCES, customer_value
 from custcare.models import ComplaintCategory, CustomerHistory, ShopContext
 from custcare.scoring import BaseScorer, Reason, ScorerConfig, ScoreResult, ScorerTraits, Upstream
 from custcare.text import LexiconClassifier, TextClassifier
@@ -311,9 +312,7 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
     name: ClassVar[str] = "churn.cause"
     description: ClassVar[str] = "Why a customer is leaving: cause, evidence, confidence, remedy."
     config_model = ChurnCauseConfig
-    traits: ClassVar[ScorerTraits] = ScorerTraits(
-        uses=("churn.risk", "loyalty.pyramid", "loyalty.threshold", "loyalty.rfm")
-    )
+    traits: ClassVar[ScorerTraits] = ScorerTraits(uses=("churn.risk", *VALUE_SOURCES))
 
     def __init__(
         self,
@@ -455,11 +454,11 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
                     note=f"no launch in the customer's categories since {since.date().isoformat()}",
                 )
         if ctx.has_outreach_log:
-            value = _customer_value(upstream)
+            value, source = customer_value(upstream)
             touched = [c.customer_id for c in ctx.outreach if since <= c.at <= as_of]
             contacted = h.customer.id in touched
             others = any(cid != h.customer.id for cid in touched)
-            small = value is not None and value <= cfg.small_customer_value
+            small = source is not None and value <= cfg.small_customer_value
             if small and others and not contacted:
                 found.add(
                     "context.no_outreach",
@@ -562,14 +561,6 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
             )
         out.append(_risk_reason(band, method))
         return tuple(out)
-
-
-def _customer_value(upstream: Upstream) -> float | None:
-    for name in ("loyalty.pyramid", "loyalty.threshold", "loyalty.rfm"):
-        value = getattr(upstream.get(name), "customer_value", None)
-        if isinstance(value, float | int):
-            return float(value)
-    return None
 
 
 def _risk(

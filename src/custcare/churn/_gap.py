@@ -45,15 +45,18 @@ class GapArrays:
     ratio: NDArray[np.float64]
 
 
+def _gaps(batch: CustomerBatch) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Days between consecutive purchases of the same customer, and whose they are."""
+    order = np.lexsort((batch.order_time, batch.order_customer))
+    cust, times = batch.order_customer[order], batch.order_time[order]
+    same = cust[1:] == cust[:-1]
+    return (times[1:] - times[:-1])[same] / SECONDS_PER_DAY, cust[1:][same]
+
+
 def _own_median_gaps(batch: CustomerBatch) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     """Per-customer median gap (days) between consecutive purchases; NaN with < 2."""
     n = batch.n_customers
-    order = np.lexsort((batch.order_time, batch.order_customer))
-    cust = batch.order_customer[order]
-    times = batch.order_time[order]
-    same = cust[1:] == cust[:-1]
-    gaps = (times[1:] - times[:-1])[same] / SECONDS_PER_DAY
-    gcust = cust[1:][same]
+    gaps, gcust = _gaps(batch)
     counts = np.bincount(gcust, minlength=n)
     # Sort gaps within each customer, then pick the middle one(s).
     by = np.lexsort((gaps, gcust))
@@ -79,10 +82,7 @@ def median_gap_days(batch: CustomerBatch) -> float | None:
         >>> median_gap_days(b)
         20.0
     """
-    order = np.lexsort((batch.order_time, batch.order_customer))
-    cust, times = batch.order_customer[order], batch.order_time[order]
-    same = cust[1:] == cust[:-1]
-    gaps = (times[1:] - times[:-1])[same] / SECONDS_PER_DAY
+    gaps, _ = _gaps(batch)
     return float(np.median(gaps)) if gaps.size else None
 
 

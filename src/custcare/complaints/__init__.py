@@ -9,7 +9,6 @@ from custcare.complaints._priority import (
     PriorityResult,
     PriorityWeights,
     Step,
-    customer_value,
     priority_kernel,
 )
 from custcare.complaints._queue import QueueArrays, WorkQueue, rank_features, rank_queue
@@ -38,7 +37,6 @@ __all__ = [
     "Step",
     "WorkQueue",
     "add_business_seconds",
-    "customer_value",
     "priority_kernel",
     "rank_features",
     "rank_queue",

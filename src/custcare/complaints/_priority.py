@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from custcare.batch import to_epoch_seconds
 from custcare.complaints._features import CATEGORY_CODES, ComplaintFeatures
 from custcare.complaints._sla import LEVELS, Level, SLAPolicy, add_business_seconds
+from custcare.loyalty import VALUE_SOURCES, customer_value
 from custcare.models import AwareDatetime, Complaint, ComplaintCategory, CustomerHistory
 from custcare.scoring import BaseScorer, Reason, ScorerConfig, ScoreResult, ScorerTraits, Upstream
 from custcare.text import LexiconClassifier, TextAnalysis, TextClassifier
@@ -32,7 +33,6 @@ __all__ = [
     "PriorityResult",
     "PriorityWeights",
     "Step",
-    "customer_value",
     "priority_kernel",
 ]
 
@@ -309,25 +309,6 @@ def priority_kernel(
     return PriorityArrays(score, level, respond_by, as_of > respond_by, points)
 
 
-def customer_value(upstream: Upstream) -> tuple[float, str | None]:
-    """The customer's value in ``[0, 1]`` from loyalty results, and where it came from.
-
-    Reads ``customer_value`` from the first loyalty result present, in the order
-    ``loyalty.pyramid``, ``loyalty.threshold``, ``loyalty.rfm``; 0 when none is.
-
-    Examples:
-        >>> customer_value({})
-        (0.0, None)
-    """
-    for name in _VALUE_SOURCES:
-        result = upstream.get(name)
-        value = getattr(result, "customer_value", None)
-        if isinstance(value, float | int):
-            return float(min(max(value, 0.0), 1.0)), name
-    return 0.0, None
-
-
-_VALUE_SOURCES = ("loyalty.pyramid", "loyalty.threshold", "loyalty.rfm")
 _DIGITS = re.compile(r"\d{7,}")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 
@@ -374,7 +355,7 @@ class ComplaintPriorityScorer(BaseScorer[PriorityConfig, PriorityResult]):
         "Priority, deadline and first steps for each open complaint or negative review."
     )
     config_model = PriorityConfig
-    traits: ClassVar[ScorerTraits] = ScorerTraits(uses=_VALUE_SOURCES)
+    traits: ClassVar[ScorerTraits] = ScorerTraits(uses=VALUE_SOURCES)
 
     def __init__(
         self,

@@ -19,6 +19,7 @@ Examples:
 """
 
 from custcare.loyalty._common import LevelLabel
+from custcare.loyalty._value import VALUE_SOURCES, customer_value
 from custcare.loyalty.pyramid import (
     DEFAULT_PYRAMID_LEVELS,
     FUTURE_SOURCE,
@@ -54,6 +55,7 @@ __all__ = [
     "NON_MEMBER",
     "NO_PURCHASE",
     "QUANTILES",
+    "VALUE_SOURCES",
     "LevelLabel",
     "PyramidConfig",
     "PyramidResult",
@@ -68,4 +70,5 @@ __all__ = [
     "ThresholdTierScorer",
     "TierLevel",
     "TierResult",
+    "customer_value",
 ]
