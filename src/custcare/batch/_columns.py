@@ -20,6 +20,17 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 SECONDS_PER_DAY = 86_400.0
 
 
+def _frozen_empty(dtype: Any) -> NDArray[Any]:
+    arr: NDArray[Any] = np.empty(0, dtype=dtype)
+    arr.flags.writeable = False
+    return arr
+
+
+_EMPTY_INT = _frozen_empty(np.int64)
+_EMPTY_FLOAT = _frozen_empty(np.float64)
+_EMPTY_STR = _frozen_empty(np.str_)
+
+
 def to_epoch_seconds(moment: datetime) -> float:
     """Seconds since 1970-01-01 UTC of an aware datetime (the batch time axis).
 
@@ -67,6 +78,14 @@ class CustomerBatch:
         order_discounted: ``(m,)`` whether the order had a discount.
         currency: The one currency of every amount, or None when there are no orders.
         order_ids: ``(m,)`` order ids, when known (for evidence).
+        timezone: The shop's IANA time zone (e.g. ``"Asia/Shanghai"``): purchase
+            days are the shop's calendar days in it.
+        uncounted_customer: ``(u,)`` row of the customer of each order that does not
+            count as a purchase (pending, paid, shipped, cancelled, refunded,
+            returned); these are cited in reasons, never summed.
+        uncounted_time: ``(u,)`` time each such order was placed.
+        uncounted_status: ``(u,)`` its status code (`custcare.models.OrderStatus` value).
+        uncounted_ids: ``(u,)`` its id.
     """
 
     customer_ids: NDArray[np.str_]
@@ -79,6 +98,11 @@ class CustomerBatch:
     order_discounted: NDArray[np.bool_]
     currency: str | None = None
     order_ids: NDArray[np.str_] | None = field(default=None)
+    timezone: str = "UTC"
+    uncounted_customer: NDArray[np.int64] = field(default_factory=lambda: _EMPTY_INT)
+    uncounted_time: NDArray[np.float64] = field(default_factory=lambda: _EMPTY_FLOAT)
+    uncounted_status: NDArray[np.str_] = field(default_factory=lambda: _EMPTY_STR)
+    uncounted_ids: NDArray[np.str_] = field(default_factory=lambda: _EMPTY_STR)
 
     @classmethod
     def from_arrays(
@@ -94,6 +118,11 @@ class CustomerBatch:
         order_discounted: ArrayLike | None = None,
         currency: str | None = None,
         order_ids: ArrayLike | None = None,
+        timezone: str = "UTC",
+        uncounted_customer: ArrayLike | None = None,
+        uncounted_time: ArrayLike | None = None,
+        uncounted_status: ArrayLike | None = None,
+        uncounted_ids: ArrayLike | None = None,
     ) -> CustomerBatch:
         """Validate and freeze columns (copies are made; inputs are not changed).
 
@@ -144,7 +173,25 @@ class CustomerBatch:
         oids = None if order_ids is None else _as_array("order_ids", order_ids, np.str_, m)
         if m and currency is None:
             raise DataError("currency is required when there are orders")
-        return cls(ids, created, oc, ot, total, cost, units, disc, currency, oids)
+        uc = _as_array(
+            "uncounted_customer",
+            [] if uncounted_customer is None else uncounted_customer,
+            np.int64,
+            None,
+        )
+        u = uc.shape[0]
+        if u and (uc.min() < 0 or uc.max() >= n):
+            raise DataError(f"uncounted_customer must hold customer rows in 0..{n - 1}")
+        ut = _as_array(
+            "uncounted_time", [] if uncounted_time is None else uncounted_time, np.float64, u
+        )
+        us = _as_array(
+            "uncounted_status", [] if uncounted_status is None else uncounted_status, np.str_, u
+        )
+        ui = _as_array("uncounted_ids", [] if uncounted_ids is None else uncounted_ids, np.str_, u)
+        return cls(
+            ids, created, oc, ot, total, cost, units, disc, currency, oids, timezone, uc, ut, us, ui
+        )
 
     @property
     def n_customers(self) -> int:
@@ -229,10 +276,13 @@ class CustomerBatch:
             >>> b.until(datetime(2000, 1, 1, tzinfo=timezone.utc)).n_orders
             1
         """
-        keep = self.order_time <= to_epoch_seconds(as_of)
-        if keep.all():
+        cut = to_epoch_seconds(as_of)
+        keep = self.order_time <= cut
+        keep_u = self.uncounted_time <= cut
+        if keep.all() and keep_u.all():
             return self
-        return self._with_orders(np.arange(self.n_customers), self.order_customer, keep)
+        rows = np.arange(self.n_customers)
+        return self._with_orders(rows, self.order_customer, keep, self.uncounted_customer, keep_u)
 
     def take(self, rows: ArrayLike) -> CustomerBatch:
         """A batch of the given customer rows (in that order) with their orders."""
@@ -240,10 +290,18 @@ class CustomerBatch:
         new_row = np.full(self.n_customers, -1, dtype=np.int64)
         new_row[r] = np.arange(r.shape[0])
         keep = new_row[self.order_customer] >= 0
-        return self._with_orders(r, new_row[self.order_customer], keep)
+        keep_u = new_row[self.uncounted_customer] >= 0
+        return self._with_orders(
+            r, new_row[self.order_customer], keep, new_row[self.uncounted_customer], keep_u
+        )
 
     def _with_orders(
-        self, rows: NDArray[np.int64], order_customer: NDArray[np.int64], keep: NDArray[np.bool_]
+        self,
+        rows: NDArray[np.int64],
+        order_customer: NDArray[np.int64],
+        keep: NDArray[np.bool_],
+        uncounted_customer: NDArray[np.int64],
+        keep_u: NDArray[np.bool_],
     ) -> CustomerBatch:
         return CustomerBatch.from_arrays(
             customer_ids=self.customer_ids[rows],
@@ -256,10 +314,15 @@ class CustomerBatch:
             order_discounted=self.order_discounted[keep],
             currency=self.currency,
             order_ids=None if self.order_ids is None else self.order_ids[keep],
+            timezone=self.timezone,
+            uncounted_customer=uncounted_customer[keep_u],
+            uncounted_time=self.uncounted_time[keep_u],
+            uncounted_status=self.uncounted_status[keep_u],
+            uncounted_ids=self.uncounted_ids[keep_u],
         )
 
 
-def from_histories(histories: Sequence[CustomerHistory]) -> CustomerBatch:
+def from_histories(histories: Sequence[CustomerHistory], *, timezone: str = "UTC") -> CustomerBatch:
     """Columns from validated histories (one Python pass over the records).
 
     Only orders that count as purchases go in the order table. All histories must
@@ -284,7 +347,17 @@ def from_histories(histories: Sequence[CustomerHistory]) -> CustomerBatch:
     units: list[int] = []
     disc: list[bool] = []
     oids: list[str] = []
+    u_cust: list[int] = []
+    u_times: list[float] = []
+    u_status: list[str] = []
+    u_ids: list[str] = []
     for row, history in enumerate(histories):
+        for order in history.orders:
+            if not order.counts_as_purchase:
+                u_cust.append(row)
+                u_times.append(to_epoch_seconds(order.placed_at))
+                u_status.append(order.status.value)
+                u_ids.append(order.id)
         for order in history.purchases:
             cost = order.cost
             cust.append(row)
@@ -305,4 +378,9 @@ def from_histories(histories: Sequence[CustomerHistory]) -> CustomerBatch:
         order_discounted=np.asarray(disc, dtype=np.bool_),
         currency=currencies[0] if currencies else None,
         order_ids=np.asarray(oids, dtype=np.str_),
+        timezone=timezone,
+        uncounted_customer=np.asarray(u_cust, dtype=np.int64),
+        uncounted_time=np.asarray(u_times, dtype=np.float64),
+        uncounted_status=np.asarray(u_status, dtype=np.str_),
+        uncounted_ids=np.asarray(u_ids, dtype=np.str_),
     )
