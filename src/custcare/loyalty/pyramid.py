@@ -36,11 +36,13 @@ from custcare.models import AwareDatetime, CustomerHistory, Money
 from custcare.scoring import (
     BatchScores,
     PopulationScorer,
+    PredictedValueScores,
     Reason,
     ScorerConfig,
     ScoreResult,
     ScorerTraits,
     Upstream,
+    UpstreamScores,
     check_as_of,
 )
 
@@ -348,9 +350,18 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
         return self._fit_values(batch, as_of, None)
 
     def _fit_upstream(
-        self, batch: CustomerBatch, *, as_of: datetime, upstream: Sequence[Upstream] | None
+        self,
+        batch: CustomerBatch,
+        *,
+        as_of: datetime,
+        upstream: Sequence[Upstream] | UpstreamScores | None,
     ) -> PyramidState:
         # Fit on the same future values the per-customer path adds when scoring.
+        if isinstance(upstream, Mapping):
+            source = upstream.get(FUTURE_SOURCE)
+            if not isinstance(source, PredictedValueScores):
+                return self._fit_batch(batch, as_of=as_of)
+            return self._fit_values(batch, as_of, np.nan_to_num(source.predicted_value))
         if upstream is None or not any(FUTURE_SOURCE in u for u in upstream):
             return self._fit_batch(batch, as_of=as_of)
         return self._fit_values(batch, as_of, [_predicted_value(u) for u in upstream])

@@ -28,18 +28,22 @@ from custcare.loyalty._common import (
     decimal_from_cents,
     format_money,
     from_epoch_seconds,
-    order_ids,
     window_seconds,
 )
 from custcare.models import AwareDatetime, CustomerHistory, Money
 from custcare.scoring import (
     BaseScorer,
     BatchScores,
+    Ragged,
     Reason,
+    ReasonColumns,
+    ReasonSlot,
     ScorerConfig,
     ScoreResult,
     ScorerTraits,
     Upstream,
+    UpstreamScores,
+    check_as_of,
 )
 
 __all__ = [
@@ -49,6 +53,7 @@ __all__ = [
     "ThresholdTierScorer",
     "TierLevel",
     "TierResult",
+    "TierScores",
 ]
 
 
@@ -264,11 +269,14 @@ class TierResult(ScoreResult):
     batch_columns: ClassVar[tuple[str, ...]] = (
         "level",
         "level_rank",
+        "label_zh",
+        "label_en",
         "window_spend",
         "window_orders",
         "held",
         "gap_spend",
         "gap_orders",
+        "customer_value",
     )
 
     level: str
@@ -298,6 +306,15 @@ class TierResult(ScoreResult):
         return self.level_rank / self.n_levels
 
 
+class TierScores(BatchScores):
+    """`ThresholdTierScorer.score_batch` output; offers ``customer_value`` to other scorers."""
+
+    @property
+    def customer_value(self) -> NDArray[np.float64]:
+        """The level as a value in ``[0, 1]`` (rank over the number of levels)."""
+        return self.columns["customer_value"]
+
+
 @dataclass(frozen=True)
 class _TierColumns:
     """The kernel's answer, one entry per customer (money in cents)."""
@@ -311,6 +328,19 @@ class _TierColumns:
     orders_now: NDArray[np.int64]
     gap_spend: NDArray[np.float64]  # cents; NaN when not applicable
     gap_orders: NDArray[np.float64]  # NaN when not applicable
+
+
+@dataclass(frozen=True)
+class _TierFacts:
+    """What the reasons of each row need, beyond the kernel's columns."""
+
+    cols: _TierColumns
+    held: NDArray[np.bool_]
+    q_spend: NDArray[np.int64]  # cents, in the qualifying window
+    q_orders: NDArray[np.int64]
+    by_spend: NDArray[np.bool_]  # the level's spend condition is met
+    by_orders: NDArray[np.bool_]
+    window_u: NDArray[np.bool_]  # uncounted orders inside the window
 
 
 class ThresholdTierScorer(BaseScorer[ThresholdConfig, TierResult]):
@@ -419,13 +449,16 @@ class ThresholdTierScorer(BaseScorer[ThresholdConfig, TierResult]):
             rank_now, peak, last_met_from, spend_now, orders_now, gap_spend, gap_orders
         )
 
-    # --- the two paths -------------------------------------------------------------------
+    # --- the one columnar path; the per-customer path is a one-row view of it ----------
 
-    def score_batch(self, batch: CustomerBatch, *, as_of: datetime) -> BatchScores:
+    def score_batch(
+        self, batch: CustomerBatch, *, as_of: datetime, upstream: UpstreamScores | None = None
+    ) -> TierScores:
         """Every customer's level at once, vectorised over the batch's columns.
 
         Gives the same values as `score` for the `TierResult.batch_columns`
-        (money as float, missing gaps as NaN).
+        (money as float, missing gaps as NaN), reason codes and evidence as
+        columns, and `BatchScores.result` builds any row's full `TierResult`.
 
         Raises:
             custcare.errors.DataError: if the orders are in another currency.
@@ -436,51 +469,120 @@ class ThresholdTierScorer(BaseScorer[ThresholdConfig, TierResult]):
             >>> shop = sample_shop()
             >>> scores = ThresholdTierScorer().score_batch(
             ...     from_histories(shop.histories), as_of=shop.as_of)
-            >>> scores.row("C0001")["level"]
-            'vip'
+            >>> scores.row("C0001")["level"], scores.reasons.codes_of(0)[0]
+            ('vip', 'loyalty.threshold.qualified')
         """
-        check_currency(batch, self.config.currency, self.name)
-        cols = self._kernel(batch.until(as_of), to_epoch_seconds(as_of))
-        codes = np.array([lv.code for lv in self.config.all_levels])
-        return BatchScores.build(
-            self.name,
-            batch.customer_ids,
-            {
-                "level": codes[cols.peak],
-                "level_rank": cols.peak,
-                "window_spend": cols.spend_now / 100.0,
-                "window_orders": cols.orders_now,
-                "held": cols.peak > cols.rank_now,
-                "gap_spend": cols.gap_spend / 100.0,
-                "gap_orders": cols.gap_orders,
-            },
-        )
+        as_of = check_as_of(as_of)
+        return self._scores(batch.until(as_of), as_of)
 
     def _score(
         self, history: CustomerHistory, *, as_of: datetime, upstream: Upstream
     ) -> TierResult:
+        scores = self._scores(from_histories([history]), as_of)
+        result = scores.result(0)
+        assert isinstance(result, TierResult)
+        return result
+
+    def _scores(self, batch: CustomerBatch, as_of: datetime) -> TierScores:
+        """Columns, reasons and per-row results of a batch already cut at ``as_of``."""
         cfg = self.config
-        batch = from_histories([history])
         check_currency(batch, cfg.currency, self.name)
+        n = batch.n_customers
         as_of_s = to_epoch_seconds(as_of)
         cols = self._kernel(batch, as_of_s)
-        peak, rank_now = int(cols.peak[0]), int(cols.rank_now[0])
-        held = peak > rank_now
-        level = cfg.all_levels[peak]
+        held = cols.peak > cols.rank_now
         w = window_seconds(cfg.window_days)
-        start = float(cols.last_met_from[0])
-        t = batch.order_time
+        cust, t = batch.order_customer, batch.order_time
         # The qualifying window: the current one, or the last one that met a held level.
-        window = (t >= start) & (t < start + w) if held else (t <= as_of_s) & (t > as_of_s - w)
-        q_spend = int(cents(batch.order_total[window]).sum())
-        q_orders = int(window.sum())
+        start = cols.last_met_from[cust]
+        in_window = np.where(
+            held[cust], (t >= start) & (t < start + w), (t <= as_of_s) & (t > as_of_s - w)
+        )
+        amount = cents(batch.order_total)
+        q_spend = np.bincount(cust[in_window], weights=amount[in_window], minlength=n)
+        q_spend = q_spend.astype(np.int64)
+        q_orders = np.bincount(cust[in_window], minlength=n).astype(np.int64)
+        table = self._table()
+        tier = np.maximum(cols.peak - 1, 0)
+        spend_thr = np.array([-1 if s is None else s for s, _, _ in table], dtype=np.int64)[tier]
+        orders_thr = np.array([-1 if o is None else o for _, o, _ in table], dtype=np.int64)[tier]
+        member = cols.peak > 0
+        by_spend = member & (spend_thr >= 0) & (q_spend >= spend_thr)
+        by_orders = member & (orders_thr >= 0) & (q_orders >= orders_thr)
+        conditioned = np.array([bool(lv.conditions) for lv in cfg.levels])[tier] & member
+        level_code = np.where(
+            ~member,
+            "loyalty.threshold.not_member",
+            np.where(conditioned, "loyalty.threshold.qualified", "loyalty.threshold.entry_level"),
+        )
+        cites = in_window & (by_spend | by_orders)[cust] & conditioned[cust]
+        top = cols.peak >= len(table)
+        window_u = batch.uncounted_time > as_of_s - w
+        uncounted = np.bincount(batch.uncounted_customer[window_u], minlength=n) > 0
+        reasons = ReasonColumns.build(
+            n,
+            [
+                ReasonSlot(level_code, True, _ids_by_time(batch, cites)),
+                ReasonSlot("loyalty.threshold.held", held),
+                ReasonSlot(
+                    np.where(top, "loyalty.threshold.top_level", "loyalty.threshold.gap"), True
+                ),
+                ReasonSlot(
+                    "loyalty.threshold.uncounted_orders",
+                    uncounted,
+                    _uncounted_ids(batch, window_u),
+                ),
+            ],
+        )
+        labels = cfg.all_levels
+        level_rank = cols.peak
+        facts = _TierFacts(
+            cols=cols,
+            held=held,
+            q_spend=q_spend,
+            q_orders=q_orders,
+            by_spend=by_spend,
+            by_orders=by_orders,
+            window_u=window_u,
+        )
+        return TierScores.build(
+            self.name,
+            batch.customer_ids,
+            {
+                "level": np.array([lv.code for lv in labels])[level_rank],
+                "level_rank": level_rank,
+                "label_zh": np.array([lv.label_zh for lv in labels])[level_rank],
+                "label_en": np.array([lv.label_en for lv in labels])[level_rank],
+                "window_spend": cols.spend_now / 100.0,
+                "window_orders": cols.orders_now,
+                "held": held,
+                "gap_spend": cols.gap_spend / 100.0,
+                "gap_orders": cols.gap_orders,
+                "customer_value": level_rank / len(cfg.levels),
+            },
+            reasons=reasons,
+            as_of=as_of,
+            explain=lambda i: self._result(batch, facts, reasons, i, as_of),
+        )
+
+    def _result(
+        self,
+        batch: CustomerBatch,
+        facts: _TierFacts,
+        reasons: ReasonColumns,
+        i: int,
+        as_of: datetime,
+    ) -> TierResult:
+        """Row ``i``'s result: its values from the columns, its reasons as sentences."""
+        cfg, cols = self.config, facts.cols
+        peak, held = int(cols.peak[i]), bool(facts.held[i])
+        level = cfg.all_levels[peak]
+        start = float(cols.last_met_from[i])
+        w = window_seconds(cfg.window_days)
         tier = cfg.levels[peak - 1] if peak else None
         qualified_by: tuple[Literal["spend", "orders"], ...] = ()
         if tier is not None:
-            met = {
-                "spend": tier.min_spend is not None and q_spend >= _to_cents(tier.min_spend),
-                "orders": tier.min_orders is not None and q_orders >= tier.min_orders,
-            }
+            met = {"spend": bool(facts.by_spend[i]), "orders": bool(facts.by_orders[i])}
             qualified_by = tuple(k for k in tier.conditions if met[k])
         met_until = from_epoch_seconds(start + w, as_of.tzinfo) if held else None
         held_until = (
@@ -489,30 +591,34 @@ class ThresholdTierScorer(BaseScorer[ThresholdConfig, TierResult]):
             else None
         )
         nxt = cfg.all_levels[peak + 1] if peak + 1 < len(cfg.all_levels) else None
-        gap_spend, gap_orders = float(cols.gap_spend[0]), float(cols.gap_orders[0])
+        gap_spend, gap_orders = float(cols.gap_spend[i]), float(cols.gap_orders[i])
         result_gap_spend = None if np.isnan(gap_spend) else decimal_from_cents(gap_spend)
         result_gap_orders = None if np.isnan(gap_orders) else int(gap_orders)
-        spend_now = decimal_from_cents(cols.spend_now[0])
-        orders_now = int(cols.orders_now[0])
+        spend_now = decimal_from_cents(cols.spend_now[i])
+        orders_now = int(cols.orders_now[i])
+        q_spend, q_orders = int(facts.q_spend[i]), int(facts.q_orders[i])
         end = met_until if met_until is not None else as_of
-        evidence = order_ids(batch, window) if qualified_by else ()
-        reasons = [
-            self._level_reason(
-                level, peak, end, q_spend, q_orders, evidence, held_from=start if held else None
-            )
-        ]
-        if held:
-            assert met_until is not None
-            reasons.append(self._held_reason(level, met_until, held_until, spend_now, orders_now))
-        reasons.append(self._gap_reason(nxt, result_gap_spend, result_gap_orders, level))
-        uncounted = self._uncounted_reason(history, as_of_s)
-        if uncounted is not None:
-            reasons.append(uncounted)
+        out: list[Reason] = []
+        for j, code in enumerate(reasons.codes_of(i)):
+            evidence = reasons.evidence_of(i, j)
+            if code == "loyalty.threshold.held":
+                assert met_until is not None
+                out.append(self._held_reason(level, met_until, held_until, spend_now, orders_now))
+            elif code in ("loyalty.threshold.gap", "loyalty.threshold.top_level"):
+                out.append(self._gap_reason(nxt, result_gap_spend, result_gap_orders, level))
+            elif code == "loyalty.threshold.uncounted_orders":
+                out.append(self._uncounted_reason(batch, facts.window_u, i, evidence))
+            else:
+                out.append(
+                    self._level_reason(
+                        level, peak, end, q_spend, q_orders, evidence, held_from=held
+                    )
+                )
         return TierResult(
             scorer=self.name,
-            customer_id=history.customer_id,
+            customer_id=str(batch.customer_ids[i]),
             as_of=as_of,
-            reasons=tuple(reasons),
+            reasons=tuple(out),
             level=level.code,
             level_rank=peak,
             label_zh=level.label_zh,
@@ -550,7 +656,7 @@ class ThresholdTierScorer(BaseScorer[ThresholdConfig, TierResult]):
         q_orders: int,
         evidence: tuple[str, ...],
         *,
-        held_from: float | None,
+        held_from: bool,
     ) -> Reason:
         cfg = self.config
         name = f"{level.label_en} ({level.label_zh})"
@@ -575,7 +681,7 @@ class ThresholdTierScorer(BaseScorer[ThresholdConfig, TierResult]):
             code="loyalty.threshold.qualified",
             message=(
                 f"{name}: {money} and {q_orders} completed order(s) "
-                f"{self._window_text(end, before=held_from is not None)} meet "
+                f"{self._window_text(end, before=held_from)} meet "
                 f"{tier.describe(cfg.currency)}."
             ),
             evidence=evidence,
@@ -630,27 +736,20 @@ class ThresholdTierScorer(BaseScorer[ThresholdConfig, TierResult]):
         text = f"{joined[:1].upper()}{joined[1:]}{where} to reach {nxt.label_en} ({nxt.label_zh})."
         return Reason(code="loyalty.threshold.gap", message=text, weight=0.5)
 
-    def _uncounted_reason(self, history: CustomerHistory, as_of_s: float) -> Reason | None:
-        w = window_seconds(self.config.window_days)
-        skipped = [
-            o
-            for o in history.orders
-            if not o.counts_as_purchase and to_epoch_seconds(o.placed_at) > as_of_s - w
-        ]
-        if not skipped:
-            return None
-        counts: dict[str, int] = {}
-        for o in skipped:
-            counts[o.status.value] = counts.get(o.status.value, 0) + 1
-        detail = ", ".join(f"{k} {counts[k]}" for k in sorted(counts))
+    def _uncounted_reason(
+        self, batch: CustomerBatch, window_u: NDArray[np.bool_], i: int, evidence: tuple[str, ...]
+    ) -> Reason:
+        statuses = batch.uncounted_status[window_u & (batch.uncounted_customer == i)]
+        kinds, counts = np.unique(statuses, return_counts=True)
+        detail = ", ".join(f"{k} {c}" for k, c in zip(kinds.tolist(), counts.tolist(), strict=True))
         return Reason(
             code="loyalty.threshold.uncounted_orders",
             message=(
-                f"{len(skipped)} order(s) in the window not counted ({detail}): only completed "
+                f"{len(evidence)} order(s) in the window not counted ({detail}): only completed "
                 "orders count towards a level."
             ),
             weight=0.3,
-            evidence=tuple(o.id for o in skipped),
+            evidence=evidence,
         )
 
 
@@ -704,3 +803,22 @@ def _totals_before_exits(
     csum = np.concatenate(([0], np.cumsum(amount[order])))
     rows, starts = cust[order][sel], t[order][sel]
     return rows, starts, (csum[hi] - csum[lo]).astype(np.int64), (hi - lo).astype(np.int64)
+
+
+def _ids_by_time(batch: CustomerBatch, mask: NDArray[np.bool_]) -> Ragged:
+    """The ids of the selected orders, per customer, in time then id order."""
+    n = batch.n_customers
+    if batch.order_ids is None:
+        return Ragged.empty(n)
+    idx = np.flatnonzero(mask)
+    ids = batch.order_ids[idx]
+    order = np.lexsort((ids, batch.order_time[idx]))
+    return Ragged.from_pairs(batch.order_customer[idx][order], ids[order], n)
+
+
+def _uncounted_ids(batch: CustomerBatch, mask: NDArray[np.bool_]) -> Ragged:
+    """The ids of the selected uncounted orders, per customer, in time then id order."""
+    idx = np.flatnonzero(mask)
+    ids = batch.uncounted_ids[idx]
+    order = np.lexsort((ids, batch.uncounted_time[idx]))
+    return Ragged.from_pairs(batch.uncounted_customer[idx][order], ids[order], batch.n_customers)

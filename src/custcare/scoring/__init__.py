@@ -1,6 +1,15 @@
 """The scorer contract: results with reasons, the protocol, the registry, pipelines."""
 
-from custcare.scoring._batch import BatchScorer, BatchScores
+from custcare.scoring._batch import (
+    BatchScorer,
+    BatchScores,
+    CustomerValueScores,
+    PredictedValueScores,
+    Ragged,
+    ReasonColumns,
+    ReasonSlot,
+    UpstreamScores,
+)
 from custcare.scoring._pipeline import Pipeline, Report
 from custcare.scoring._registry import ENTRY_POINT_GROUP, ScorerInfo, available_scorers, get_scorer
 from custcare.scoring._result import Reason, ScoreResult
@@ -19,9 +28,14 @@ __all__ = [
     "BaseScorer",
     "BatchScorer",
     "BatchScores",
+    "CustomerValueScores",
     "Pipeline",
     "PopulationScorer",
+    "PredictedValueScores",
+    "Ragged",
     "Reason",
+    "ReasonColumns",
+    "ReasonSlot",
     "Report",
     "ScoreResult",
     "Scorer",
@@ -29,6 +43,7 @@ __all__ = [
     "ScorerInfo",
     "ScorerTraits",
     "Upstream",
+    "UpstreamScores",
     "available_scorers",
     "check_as_of",
     "get_scorer",

@@ -1,19 +1,210 @@
-"""Column results of a vectorised batch path."""
+"""Column results of a vectorised batch path, with their reasons as columns too."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
 
 from custcare.batch import CustomerBatch
+from custcare.errors import CustcareUsageError
+from custcare.scoring._result import ScoreResult
 
-__all__ = ["BatchScorer", "BatchScores"]
+__all__ = [
+    "BatchScorer",
+    "BatchScores",
+    "CustomerValueScores",
+    "PredictedValueScores",
+    "Ragged",
+    "ReasonColumns",
+    "ReasonSlot",
+    "UpstreamScores",
+]
+
+ScoresT = TypeVar("ScoresT", bound="BatchScores")
+
+_EMPTY_STR: NDArray[np.str_] = np.empty(0, dtype=np.str_)
+
+
+def _frozen(arr: NDArray[Any]) -> NDArray[Any]:
+    arr.flags.writeable = False
+    return arr
+
+
+@dataclass(frozen=True, eq=False)
+class Ragged:
+    """Lists of strings of different lengths, one list per row, as two flat arrays.
+
+    Row ``i`` holds ``values[offsets[i]:offsets[i + 1]]`` (the layout of an Arrow
+    list column, so a table converts without a Python loop).
+
+    Examples:
+        >>> r = Ragged.from_pairs(np.array([1, 0, 1]), np.array(["b1", "a1", "b2"]), 3)
+        >>> r.row(0), r.row(1), r.row(2)
+        (('a1',), ('b1', 'b2'), ())
+    """
+
+    offsets: NDArray[np.int64]
+    values: NDArray[np.str_]
+
+    @classmethod
+    def from_pairs(cls, rows: NDArray[np.int64], values: NDArray[Any], n: int) -> Ragged:
+        """Group ``values`` by their owner ``rows``; within a row, input order is kept."""
+        rows = np.asarray(rows, dtype=np.int64)
+        by = np.argsort(rows, kind="stable")
+        counts = np.bincount(rows, minlength=n)
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        return cls(_frozen(offsets), _frozen(np.asarray(values, dtype=np.str_)[by]))
+
+    @classmethod
+    def empty(cls, n: int) -> Ragged:
+        """``n`` empty lists."""
+        return cls(_frozen(np.zeros(n + 1, dtype=np.int64)), _EMPTY_STR)
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Sequence[str]]) -> Ragged:
+        """From Python lists, one per row (for small tables and per-history results)."""
+        lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        flat = [v for r in rows for v in r]
+        return cls(_frozen(offsets), _frozen(np.asarray(flat, dtype=np.str_).reshape(-1)))
+
+    def __len__(self) -> int:
+        return int(self.offsets.shape[0] - 1)
+
+    def row(self, i: int) -> tuple[str, ...]:
+        """The list of row ``i``."""
+        return tuple(str(v) for v in self.values[self.offsets[i] : self.offsets[i + 1]])
+
+    def owners(self) -> NDArray[np.int64]:
+        """The row of each flat value."""
+        return np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self.offsets))
+
+    def to_objects(self) -> NDArray[np.object_]:
+        """One tuple per row, as an object array (for pandas without Arrow)."""
+        out = np.empty(len(self), dtype=object)
+        out[:] = [self.row(i) for i in range(len(self))]
+        return out
+
+
+@dataclass(frozen=True)
+class ReasonSlot:
+    """One kind of reason a batch path may give, for the rows where it applies.
+
+    Attributes:
+        code: The reason code, one for all rows or one per row.
+        present: Where the reason applies (one bool, or one per row).
+        evidence: Ids of the records behind it, per row; None when it cites none.
+    """
+
+    code: str | NDArray[np.str_]
+    present: bool | NDArray[np.bool_]
+    evidence: Ragged | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class ReasonColumns:
+    """Every row's reasons as columns: codes in order, and the records behind each.
+
+    ``codes[i]`` holds row ``i``'s codes, most important first, padded with ``""``;
+    ``slot[i, j]`` says which `ReasonSlot` gave the ``j``-th reason, so its
+    evidence is ``evidence[slot[i, j]].row(i)``.
+
+    Examples:
+        >>> rc = ReasonColumns.build(2, [
+        ...     ReasonSlot("a.first", np.array([True, False])),
+        ...     ReasonSlot("a.second", True, Ragged.from_rows([["o1"], ["o2", "o3"]])),
+        ... ])
+        >>> rc.codes_of(0), rc.codes_of(1), rc.evidence_of(1, 0)
+        (('a.first', 'a.second'), ('a.second',), ('o2', 'o3'))
+    """
+
+    codes: NDArray[np.str_]
+    slot: NDArray[np.int64]
+    evidence: tuple[Ragged | None, ...]
+
+    @classmethod
+    def build(cls, n: int, slots: Sequence[ReasonSlot]) -> ReasonColumns:
+        """Stack the slots (in importance order) and move each row's reasons to the front."""
+        k = len(slots)
+        present = np.zeros((n, k), dtype=np.bool_)
+        codes = np.full((n, k), "", dtype=object)
+        for j, s in enumerate(slots):
+            present[:, j] = s.present
+            codes[:, j] = s.code
+        codes = np.where(present, codes, "").astype(np.str_)
+        # A stable sort of "absent" per row moves present reasons first, in slot order.
+        order = np.argsort(~present, axis=1, kind="stable")
+        codes = np.take_along_axis(codes, order, axis=1)
+        slot = np.where(np.take_along_axis(present, order, axis=1), order, -1)
+        return cls(_frozen(codes), _frozen(slot.astype(np.int64)), tuple(s.evidence for s in slots))
+
+    @classmethod
+    def from_results(cls, results: Sequence[ScoreResult]) -> ReasonColumns:
+        """The reasons of per-customer results, as columns."""
+        n = len(results)
+        k = max((len(r.reasons) for r in results), default=0)
+        slots = []
+        for j in range(k):
+            present = np.array([len(r.reasons) > j for r in results], dtype=np.bool_)
+            code = np.array([r.reasons[j].code if len(r.reasons) > j else "" for r in results])
+            evidence = Ragged.from_rows(
+                [r.reasons[j].evidence if len(r.reasons) > j else () for r in results]
+            )
+            slots.append(ReasonSlot(code.astype(np.str_), present, evidence))
+        return cls.build(n, slots)
+
+    def codes_of(self, i: int) -> tuple[str, ...]:
+        """Row ``i``'s reason codes, most important first."""
+        return tuple(str(c) for c in self.codes[i] if c)
+
+    def evidence_of(self, i: int, j: int) -> tuple[str, ...]:
+        """Ids of the records behind row ``i``'s ``j``-th reason."""
+        s = int(self.slot[i, j])
+        ev = self.evidence[s] if s >= 0 else None
+        return () if ev is None else ev.row(i)
+
+    def code_lists(self) -> Ragged:
+        """Each row's codes as a list column."""
+        present = self.codes != ""
+        offsets = np.zeros(self.codes.shape[0] + 1, dtype=np.int64)
+        np.cumsum(present.sum(axis=1), out=offsets[1:])
+        return Ragged(_frozen(offsets), _frozen(self.codes[present]))
+
+    def evidence_lists(self) -> Ragged:
+        """Each row's evidence over all its reasons, first citation first, no repeats."""
+        n = self.codes.shape[0]
+        rows, keys, values = [], [], []
+        for s, ev in enumerate(self.evidence):
+            if ev is None or ev.values.size == 0:
+                continue
+            owner = ev.owners()
+            cited = (self.slot[owner] == s).any(axis=1)  # the slot's reason is present
+            # Rank evidence by the position of its reason in the row, then its own order.
+            position = np.argmax(self.slot[owner[cited]] == s, axis=1)
+            rows.append(owner[cited])
+            keys.append(position * (ev.values.size + 1) + np.arange(ev.values.size)[cited])
+            values.append(ev.values[cited])
+        if not rows:
+            return Ragged.empty(n)
+        row = np.concatenate(rows)
+        key = np.concatenate(keys)
+        value = np.concatenate(values)
+        order = np.lexsort((key, row))
+        row, value = row[order], value[order]
+        # Drop repeats of (row, id), keeping the first citation.
+        by_id = np.lexsort((np.arange(row.size), value, row))
+        dup = np.zeros(row.size, dtype=np.bool_)
+        same = (row[by_id][1:] == row[by_id][:-1]) & (value[by_id][1:] == value[by_id][:-1])
+        dup[by_id[1:][same]] = True
+        return Ragged.from_pairs(row[~dup], value[~dup], n)
 
 
 @dataclass(frozen=True, eq=False)
@@ -21,7 +212,9 @@ class BatchScores:
     """The answers of a batch path, one array per column, one row per customer.
 
     The column names match fields of the scorer's per-customer result (listed in
-    its ``batch_columns``), so both paths can be compared value by value.
+    its ``batch_columns``), so both paths can be compared value by value. A batch
+    path also gives its reasons as columns (`reasons`) and can build any row's full
+    result (`result`), which is exactly what the per-customer path returns.
 
     Examples:
         >>> import numpy as np
@@ -33,11 +226,21 @@ class BatchScores:
     scorer: str
     customer_ids: NDArray[np.str_]
     columns: Mapping[str, NDArray[Any]]
+    reasons: ReasonColumns | None = None
+    as_of: datetime | None = None
+    explain: Callable[[int], ScoreResult] | None = field(default=None, repr=False)
 
     @classmethod
     def build(
-        cls, scorer: str, customer_ids: NDArray[np.str_], columns: Mapping[str, NDArray[Any]]
-    ) -> BatchScores:
+        cls: type[ScoresT],
+        scorer: str,
+        customer_ids: NDArray[np.str_],
+        columns: Mapping[str, NDArray[Any]],
+        *,
+        reasons: ReasonColumns | None = None,
+        as_of: datetime | None = None,
+        explain: Callable[[int], ScoreResult] | None = None,
+    ) -> ScoresT:
         """Freeze the arrays and check every column has one value per customer."""
         frozen: dict[str, NDArray[Any]] = {}
         for name, col in columns.items():
@@ -47,9 +250,38 @@ class BatchScores:
                     f"batch column {name!r} has shape {arr.shape}, expected "
                     f"{customer_ids.shape[0]} rows"
                 )
-            arr.flags.writeable = False
-            frozen[name] = arr
-        return cls(scorer, customer_ids, MappingProxyType(frozen))
+            if arr.dtype.kind == "f" and np.isinf(arr).any():
+                raise ValueError(f"batch column {name!r} holds an infinite value")
+            frozen[name] = _frozen(arr)
+        if reasons is not None and reasons.codes.shape[0] != customer_ids.shape[0]:
+            raise ValueError("reason columns must have one row per customer")
+        return cls(scorer, customer_ids, MappingProxyType(frozen), reasons, as_of, explain)
+
+    @classmethod
+    def from_results(
+        cls, scorer: str, results: Sequence[ScoreResult], *, as_of: datetime | None = None
+    ) -> BatchScores:
+        """Columns from per-customer results (for scorers without a batch path).
+
+        The columns are the fields the result class lists in ``batch_columns``
+        (none when it lists none); the reasons come along, and `result` returns
+        the given results.
+        """
+        columns: dict[str, NDArray[Any]] = {}
+        if results:
+            for name in getattr(type(results[0]), "batch_columns", ()):
+                values = [getattr(r, name) for r in results]
+                columns[name] = _column(values)
+        ids = np.asarray([r.customer_id for r in results], dtype=np.str_).reshape(-1)
+        kept = tuple(results)
+        return cls.build(
+            scorer,
+            ids,
+            columns,
+            reasons=ReasonColumns.from_results(kept),
+            as_of=as_of,
+            explain=kept.__getitem__,
+        )
 
     def __getitem__(self, column: str) -> NDArray[Any]:
         return self.columns[column]
@@ -59,11 +291,73 @@ class BatchScores:
 
     def row(self, customer_id: str) -> dict[str, Any]:
         """One customer's values as plain Python scalars."""
+        i = self.row_of(customer_id)
+        return {name: col[i].item() for name, col in self.columns.items()}
+
+    def row_of(self, customer_id: str) -> int:
+        """The row of a customer id.
+
+        Raises:
+            KeyError: if the customer is not in the table.
+        """
         hits = np.flatnonzero(self.customer_ids == customer_id)
         if hits.size == 0:
             raise KeyError(customer_id)
-        i = int(hits[0])
-        return {name: col[i].item() for name, col in self.columns.items()}
+        return int(hits[0])
+
+    def result(self, row: int) -> ScoreResult:
+        """Row ``row``'s full result, reasons with messages included.
+
+        It equals what the scorer's per-customer ``score`` returns for that customer.
+
+        Raises:
+            CustcareUsageError: if the batch path gave no way to build results.
+        """
+        if self.explain is None:
+            raise CustcareUsageError(
+                f"{self.scorer}: these batch scores carry no per-customer results",
+                code="bad_argument",
+            )
+        if not 0 <= row < len(self):
+            raise IndexError(f"row {row} is outside 0..{len(self) - 1}")
+        return self.explain(row)
+
+
+def _column(values: list[Any]) -> NDArray[Any]:
+    """A column of result values: numbers as float (None as NaN), the rest as text."""
+    if all(isinstance(v, bool) for v in values):
+        return np.asarray(values, dtype=np.bool_)
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return np.asarray(values, dtype=np.int64)
+    if all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in values):
+        return np.asarray([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+    return np.asarray(["" if v is None else str(getattr(v, "value", v)) for v in values]).astype(
+        np.str_
+    )
+
+
+UpstreamScores = Mapping[str, BatchScores]
+"""Batch results of the scorers a scorer requires or uses, by registered name."""
+
+
+@runtime_checkable
+class CustomerValueScores(Protocol):
+    """Batch scores that give each customer's value in ``[0, 1]`` (loyalty scorers)."""
+
+    @property
+    def customer_value(self) -> NDArray[np.float64]:
+        """Value per row, in ``[0, 1]``."""
+        ...
+
+
+@runtime_checkable
+class PredictedValueScores(Protocol):
+    """Batch scores that predict each customer's future value in the shop's currency."""
+
+    @property
+    def predicted_value(self) -> NDArray[np.float64]:
+        """Predicted value per row; NaN where there is none."""
+        ...
 
 
 @runtime_checkable
@@ -72,6 +366,8 @@ class BatchScorer(Protocol):
 
     name: str
 
-    def score_batch(self, batch: CustomerBatch, *, as_of: datetime) -> BatchScores:
+    def score_batch(
+        self, batch: CustomerBatch, *, as_of: datetime, upstream: UpstreamScores | None = None
+    ) -> BatchScores:
         """Score every customer of the batch as of a moment, without per-row loops."""
         ...

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict
 from typing_extensions import Self
 
 from custcare.batch import CustomerBatch, from_histories
 from custcare.errors import CustcareUsageError, NotFittedError
 from custcare.models import CustomerHistory
+from custcare.scoring._batch import UpstreamScores
 from custcare.scoring._result import ScoreResult
 
 __all__ = [
@@ -278,16 +280,16 @@ class PopulationScorer(BaseScorer[ConfigT, ResultT], Generic[ConfigT, ResultT, S
         data: Sequence[CustomerHistory] | CustomerBatch,
         *,
         as_of: datetime,
-        upstream: Sequence[Upstream] | None = None,
+        upstream: Sequence[Upstream] | UpstreamScores | None = None,
     ) -> Self:
         """Learn the population state as of a moment; returns self, now fitted.
 
         Args:
             data: Histories, or a `custcare.batch.CustomerBatch` of the population.
             as_of: A timezone-aware moment; orders after it are ignored.
-            upstream: Per-customer results of the scorers this one uses (aligned
-                with ``data``), so a population can be learnt with them, as
-                `Pipeline.fit` does.
+            upstream: Results of the scorers this one uses, aligned with ``data``:
+                batch scores by scorer name (as `Pipeline.fit` passes them), or
+                per-customer results, so a population can be learnt with them.
 
         Raises:
             custcare.errors.DataError: if the population cannot be learnt from.
@@ -297,7 +299,15 @@ class PopulationScorer(BaseScorer[ConfigT, ResultT], Generic[ConfigT, ResultT, S
             batch = data.until(as_of)
         else:
             batch = from_histories([h.until(as_of) for h in data])
-        if upstream is not None and len(upstream) != batch.n_customers:
+        if isinstance(upstream, Mapping):
+            for source, scores in upstream.items():
+                if not np.array_equal(scores.customer_ids, batch.customer_ids):
+                    raise CustcareUsageError(
+                        f"{self.name}: upstream scores of {source} are not for the same "
+                        "customers, in the same order, as the data",
+                        code="bad_argument",
+                    )
+        elif upstream is not None and len(upstream) != batch.n_customers:
             raise CustcareUsageError(
                 f"{self.name}: upstream has {len(upstream)} entries for "
                 f"{batch.n_customers} customers",
@@ -307,7 +317,11 @@ class PopulationScorer(BaseScorer[ConfigT, ResultT], Generic[ConfigT, ResultT, S
         return self
 
     def _fit_upstream(
-        self, batch: CustomerBatch, *, as_of: datetime, upstream: Sequence[Upstream] | None
+        self,
+        batch: CustomerBatch,
+        *,
+        as_of: datetime,
+        upstream: Sequence[Upstream] | UpstreamScores | None,
     ) -> StateT:
         """Fit with upstream results; scorers that use none need not override it."""
         return self._fit_batch(batch, as_of=as_of)
