@@ -22,7 +22,7 @@ from custcare import (
 )
 from custcare.batch import CustomerBatch
 from custcare.datasets import sample_shop
-from custcare.scoring import BatchScores, Upstream
+from custcare.scoring import BatchScores, ReasonColumns, ReasonSlot, Upstream
 from custcare.testing import (
     ConstantConfig,
     ConstantResult,
@@ -173,10 +173,52 @@ class _LeaksPhone(ConstantScorer):
 
 
 class _BatchDisagrees(ConstantScorer):
-    def score_batch(self, batch: CustomerBatch, *, as_of: datetime) -> BatchScores:
+    def score_batch(self, batch: CustomerBatch, *, as_of: datetime, upstream: Any = None) -> Any:
         good = super().score_batch(batch, as_of=as_of)
         return BatchScores.build(
-            self.name, good.customer_ids, {**good.columns, "value": good["value"] + 1}
+            self.name,
+            good.customer_ids,
+            {**good.columns, "value": good["value"] + 1},
+            reasons=good.reasons,
+            explain=good.explain,
+        )
+
+
+class _BatchWithoutReasons(ConstantScorer):
+    def score_batch(self, batch: CustomerBatch, *, as_of: datetime, upstream: Any = None) -> Any:
+        good = super().score_batch(batch, as_of=as_of)
+        return BatchScores.build(self.name, good.customer_ids, good.columns)
+
+
+class _BatchOtherReasons(ConstantScorer):
+    def score_batch(self, batch: CustomerBatch, *, as_of: datetime, upstream: Any = None) -> Any:
+        good = super().score_batch(batch, as_of=as_of)
+        other = ReasonColumns.build(len(good), [ReasonSlot("testing.other", True)])
+        return BatchScores.build(
+            self.name, good.customer_ids, good.columns, reasons=other, explain=good.explain
+        )
+
+
+class _BatchLosesEvidence(ConstantScorer):
+    def score_batch(self, batch: CustomerBatch, *, as_of: datetime, upstream: Any = None) -> Any:
+        good = super().score_batch(batch, as_of=as_of)
+        bare = ReasonColumns.build(len(good), [ReasonSlot("testing.constant", True)])
+        return BatchScores.build(
+            self.name, good.customer_ids, good.columns, reasons=bare, explain=good.explain
+        )
+
+
+class _BatchOtherResult(ConstantScorer):
+    def score_batch(self, batch: CustomerBatch, *, as_of: datetime, upstream: Any = None) -> Any:
+        good = super().score_batch(batch, as_of=as_of)
+        assert good.explain is not None
+        explain = good.explain
+
+        def wrong(i: int) -> Any:
+            return explain(i).model_copy(update={"purchases": 99})
+
+        return BatchScores.build(
+            self.name, good.customer_ids, good.columns, reasons=good.reasons, explain=wrong
         )
 
 
@@ -193,6 +235,10 @@ class _BatchDisagrees(ConstantScorer):
         (_GhostEvidence(), "check_reasons_and_evidence"),
         (_LeaksPhone(), "check_reasons_and_evidence"),
         (_BatchDisagrees(), "check_batch_agrees"),
+        (_BatchWithoutReasons(), "check_batch_agrees"),
+        (_BatchOtherReasons(), "check_batch_agrees"),
+        (_BatchLosesEvidence(), "check_batch_agrees"),
+        (_BatchOtherResult(), "check_batch_agrees"),
     ],
     ids=lambda v: v if isinstance(v, str) else type(v).__name__,
 )
@@ -227,6 +273,8 @@ def test_failure_raises_readable_error_and_expected_failures_are_accepted() -> N
         expected_failures={
             "check_reasons_and_evidence": "demo",
             "check_empty_history": "demo",
+            # its per-customer path drops the reasons its batch path gives
+            "check_batch_agrees": "demo",
         },
     )
     assert {r.status for r in records} <= {"passed", "expected_failure"}

@@ -272,8 +272,21 @@ def check_reasons_and_evidence(
 def check_batch_agrees(
     scorer: Scorer[Any], histories: Sequence[CustomerHistory], as_of: datetime
 ) -> None:
-    """The vectorised batch path gives the per-customer answers."""
+    """The vectorised batch path gives the per-customer answers, reasons included.
+
+    Every column equals the per-customer value, each row's reason codes and
+    evidence equal the per-customer result's, and the batch's full result of a
+    row equals the per-customer result.
+    """
     batch_scores = scorer.score_batch(from_histories(histories), as_of=as_of)  # type: ignore[attr-defined]
+    if batch_scores.reasons is None or batch_scores.explain is None:
+        raise _fail(
+            "check_batch_agrees",
+            scorer,
+            "batch scores must carry reason columns and per-row results",
+            f"reasons={batch_scores.reasons is not None}, "
+            f"results={batch_scores.explain is not None}",
+        )
     for h in histories:
         result = scorer.score(h, as_of=as_of)
         columns: tuple[str, ...] = getattr(type(result), "batch_columns", ())
@@ -293,6 +306,30 @@ def check_batch_agrees(
                     f"batch column {col!r} must equal the per-customer value",
                     f"{got!r} != {want!r} for {h.customer.id}",
                 )
+        i = batch_scores.row_of(h.customer.id)
+        codes = batch_scores.reasons.codes_of(i)
+        if codes != result.reason_codes:
+            raise _fail(
+                "check_batch_agrees",
+                scorer,
+                "batch reason codes must equal the per-customer reasons",
+                f"{codes} != {result.reason_codes} for {h.customer.id}",
+            )
+        evidence = {e for j in range(len(codes)) for e in batch_scores.reasons.evidence_of(i, j)}
+        if evidence != result.evidence:
+            raise _fail(
+                "check_batch_agrees",
+                scorer,
+                "batch evidence must equal the per-customer evidence",
+                f"{sorted(evidence)} != {sorted(result.evidence)} for {h.customer.id}",
+            )
+        if batch_scores.result(i) != result:
+            raise _fail(
+                "check_batch_agrees",
+                scorer,
+                "the batch's result of a row must equal the per-customer result",
+                f"they differ for {h.customer.id}",
+            )
 
 
 def _plain(value: Any) -> Any:

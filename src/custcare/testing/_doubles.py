@@ -7,16 +7,20 @@ from typing import ClassVar
 
 import numpy as np
 
-from custcare.batch import CustomerBatch
+from custcare.batch import CustomerBatch, from_histories
 from custcare.models import CustomerHistory
 from custcare.scoring import (
     BaseScorer,
     BatchScores,
+    Ragged,
     Reason,
+    ReasonColumns,
+    ReasonSlot,
     ScorerConfig,
     ScoreResult,
     ScorerTraits,
     Upstream,
+    UpstreamScores,
 )
 
 __all__ = ["ConstantConfig", "ConstantResult", "ConstantScorer"]
@@ -57,27 +61,50 @@ class ConstantScorer(BaseScorer[ConstantConfig, ConstantResult]):
     def _score(
         self, history: CustomerHistory, *, as_of: datetime, upstream: Upstream
     ) -> ConstantResult:
-        purchases = history.purchases
-        return ConstantResult(
-            scorer=self.name,
-            customer_id=history.customer.id,
-            as_of=as_of,
-            value=self.config.value,
-            purchases=len(purchases),
-            reasons=(
-                Reason(
-                    code="testing.constant",
-                    message=f"Constant value {self.config.value:g} for every customer.",
-                    evidence=tuple(o.id for o in purchases[-1:]),
-                ),
-            ),
-        )
+        result = self._scores(from_histories([history]), as_of).result(0)
+        assert isinstance(result, ConstantResult)
+        return result
 
-    def score_batch(self, batch: CustomerBatch, *, as_of: datetime) -> BatchScores:
+    def score_batch(
+        self, batch: CustomerBatch, *, as_of: datetime, upstream: UpstreamScores | None = None
+    ) -> BatchScores:
         """Vectorised path: the value and the purchase count of every customer."""
-        counted = batch.until(as_of).order_count()
+        return self._scores(batch.until(as_of), as_of)
+
+    def _scores(self, batch: CustomerBatch, as_of: datetime) -> BatchScores:
+        n = batch.n_customers
+        counted = batch.order_count()
+        last = np.zeros(0, dtype=np.int64)
+        if batch.order_ids is not None and batch.n_orders:
+            by = np.lexsort((batch.order_ids, batch.order_time, batch.order_customer))
+            cust = batch.order_customer[by]
+            last = by[np.r_[cust[1:] != cust[:-1], True]]
+        ids = np.zeros(0, dtype=np.str_) if batch.order_ids is None else batch.order_ids[last]
+        evidence = Ragged.from_pairs(batch.order_customer[last], ids, n)
+        reasons = ReasonColumns.build(n, [ReasonSlot("testing.constant", True, evidence)])
+        value = self.config.value
+
+        def explain(i: int) -> ConstantResult:
+            return ConstantResult(
+                scorer=self.name,
+                customer_id=str(batch.customer_ids[i]),
+                as_of=as_of,
+                value=value,
+                purchases=int(counted[i]),
+                reasons=(
+                    Reason(
+                        code="testing.constant",
+                        message=f"Constant value {value:g} for every customer.",
+                        evidence=evidence.row(i),
+                    ),
+                ),
+            )
+
         return BatchScores.build(
             self.name,
             batch.customer_ids,
-            {"value": np.full(batch.n_customers, self.config.value), "purchases": counted},
+            {"value": np.full(n, value), "purchases": counted},
+            reasons=reasons,
+            as_of=as_of,
+            explain=explain,
         )
