@@ -398,10 +398,13 @@ def test_pipeline_runs_in_dependency_order() -> None:
     d = _dep_scorer("d", uses=["c", "absent"])
     p = Pipeline([d, c, b, a])
     assert p.order == ("a", "b", "c", "d")
-    reports = p.run(SHOP.histories[:2], as_of=SHOP.as_of)
+    reports = p.run(SHOP.histories[:2], as_of=SHOP.as_of).reports()
     assert [r.customer_id for r in reports] == [h.customer.id for h in SHOP.histories[:2]]
     assert list(reports[0].results) == ["a", "b", "c", "d"]
-    assert ("d", ("a", "b", "c")) in type(d).seen
+    # each scorer sees exactly the results it requires or uses, nothing else
+    assert ("d", ("c",)) in type(d).seen
+    assert ("b", ("a",)) in type(b).seen
+    assert ("a", ()) in type(a).seen
     assert "results" in reports[0].model_dump_json()
 
 
@@ -418,7 +421,7 @@ def test_pipeline_rejects_missing_dependency_and_cycles() -> None:
 
 def test_pipeline_fits_population_scorers() -> None:
     p = Pipeline([MeanSpendScorer()]).fit(SHOP.histories, as_of=SHOP.as_of)
-    report = p.run(SHOP.histories[:1], as_of=SHOP.as_of)[0]
+    report = p.run(SHOP.histories[:1], as_of=SHOP.as_of).reports()[0]
     assert isinstance(report["test.mean_spend"], _MeanResult)
 
 

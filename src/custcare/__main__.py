@@ -8,6 +8,8 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import timedelta
 
+from tqdm import tqdm
+
 from custcare.churn import (
     EVIDENCE_KINDS,
     ChurnCauseResult,
@@ -19,7 +21,7 @@ from custcare.complaints import ComplaintPriority, ComplaintPriorityScorer, Prio
 from custcare.datasets import SampleShop, sample_shop
 from custcare.loyalty import PyramidResult, PyramidScorer, ThresholdTierScorer, TierResult
 from custcare.models import ShopContext, StaffDeparture
-from custcare.scoring import Pipeline, Report
+from custcare.scoring import Pipeline, Progress, ProgressCallback, Report
 
 __all__ = ["main"]
 
@@ -34,7 +36,7 @@ def _context(shop: SampleShop) -> ShopContext:
     )
 
 
-def _pipeline(shop: SampleShop) -> Pipeline:
+def _pipeline(shop: SampleShop, progress: ProgressCallback) -> Pipeline:
     return Pipeline(
         [
             ThresholdTierScorer(),
@@ -43,7 +45,24 @@ def _pipeline(shop: SampleShop) -> Pipeline:
             ChurnCauseScorer(context=_context(shop)),
             ComplaintPriorityScorer(),
         ]
-    ).fit(shop.histories, as_of=shop.as_of)
+    ).fit(shop.histories, as_of=shop.as_of, progress=progress)
+
+
+class _Bar:
+    """A progress bar on stderr (silent when stderr is not a terminal)."""
+
+    def __init__(self, title: str) -> None:
+        self._title = title
+        self._bar: tqdm[None] | None = None
+
+    def __call__(self, step: Progress) -> None:
+        if self._bar is None:
+            # disable=None: no bar when stderr is not a terminal (CI logs, pipes).
+            self._bar = tqdm(total=step.total, desc=self._title, file=sys.stderr, disable=None)
+        self._bar.set_postfix_str(f"{step.stage} {step.scorer or ''}".strip())
+        self._bar.update(1)
+        if step.done == step.total:
+            self._bar.close()
 
 
 def _tiers(reports: list[Report]) -> None:
@@ -122,8 +141,8 @@ def _demo(seed: int, customers: int) -> int:
         f"{len(histories)} customers, {n_orders} orders, {n_reviews} reviews, "
         f"{n_complaints} complaints; currency {shop.currency}\n"
     )
-    pipeline = _pipeline(shop)
-    reports = pipeline.run(histories, as_of=shop.as_of)
+    pipeline = _pipeline(shop, _Bar("fit"))
+    reports = pipeline.run(histories, as_of=shop.as_of, progress=_Bar("score")).reports()
     _tiers(reports)
     _churn(reports)
     _queue(reports)

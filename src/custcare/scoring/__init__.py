@@ -10,11 +10,12 @@ from custcare.scoring._batch import (
     ReasonSlot,
     UpstreamScores,
 )
-from custcare.scoring._pipeline import Pipeline, Report
+from custcare.scoring._pipeline import Pipeline, Progress, ProgressCallback
 from custcare.scoring._registry import ENTRY_POINT_GROUP, ScorerInfo, available_scorers, get_scorer
 from custcare.scoring._result import Reason, ScoreResult
 from custcare.scoring._scorer import (
     BaseScorer,
+    FittableScorer,
     PopulationScorer,
     Scorer,
     ScorerConfig,
@@ -22,6 +23,7 @@ from custcare.scoring._scorer import (
     Upstream,
     check_as_of,
 )
+from custcare.scoring._table import Report, ResultTable
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -29,14 +31,18 @@ __all__ = [
     "BatchScorer",
     "BatchScores",
     "CustomerValueScores",
+    "FittableScorer",
     "Pipeline",
     "PopulationScorer",
     "PredictedValueScores",
+    "Progress",
+    "ProgressCallback",
     "Ragged",
     "Reason",
     "ReasonColumns",
     "ReasonSlot",
     "Report",
+    "ResultTable",
     "ScoreResult",
     "Scorer",
     "ScorerConfig",

@@ -20,6 +20,7 @@ from custcare.scoring._result import ScoreResult
 
 __all__ = [
     "BaseScorer",
+    "FittableScorer",
     "PopulationScorer",
     "Scorer",
     "ScorerConfig",
@@ -111,6 +112,26 @@ class Scorer(Protocol[ResultT]):
         upstream: Sequence[Upstream] | None = None,
     ) -> list[ResultT]:
         """Score many customers as of one moment, in input order."""
+        ...
+
+
+@runtime_checkable
+class FittableScorer(Protocol):
+    """A scorer that learns from a population before scoring (see `PopulationScorer`)."""
+
+    @property
+    def is_fitted(self) -> bool:
+        """Whether it has learnt its state."""
+        ...
+
+    def fit(
+        self,
+        data: Sequence[CustomerHistory] | CustomerBatch,
+        *,
+        as_of: datetime,
+        upstream: Sequence[Upstream] | UpstreamScores | None = None,
+    ) -> Any:
+        """Learn the population state as of a moment."""
         ...
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "order_lines",
     "orders",
     "reviews",
+    "shops",
     "texts",
 ]
 
@@ -226,3 +227,22 @@ def histories(
         reviews=tuple(review_list),
         complaints=tuple(complaint_list),
     )
+
+
+@st.composite
+def shops(
+    draw: st.DrawFn, min_customers: int = 1, max_customers: int = 8, currency: str = "CNY"
+) -> list[CustomerHistory]:
+    """A population: histories of distinct customers, all in one currency.
+
+    Examples:
+        >>> from hypothesis import given, settings
+        >>> @settings(max_examples=3, deadline=None)
+        ... @given(shops(max_customers=3))
+        ... def test(population):
+        ...     ids = [h.customer.id for h in population]
+        ...     assert len(ids) == len(set(ids))
+        >>> test()
+    """
+    n = draw(st.integers(min_customers, max_customers))
+    return [draw(histories(customer_id=f"c{k:03d}", currency=currency)) for k in range(n)]
