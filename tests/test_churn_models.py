@@ -24,6 +24,7 @@ from custcare.churn import (
     GammaGammaModel,
     GammaGammaParams,
     _bgnbd,
+    _fitting,
     _gamma_gamma,
     _holdout,
     _simulate,
@@ -358,6 +359,32 @@ def test_a_million_customers_compress_and_fit() -> None:
     assert model.n_customers_ == 1_000_000
     assert all(np.isfinite(v) and v > 0 for v in model.standard_errors_.values())
     assert model.params_["r"] == pytest.approx(CDNOW_PARAMS["r"], rel=0.05)
+
+
+def _blas_threads() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+
+def test_fits_run_with_one_blas_thread_and_restore_the_pool(
+    cdnow: NDArray[np.void], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Extra BLAS threads made fits 3-25x slower on a busy 2-core machine.
+    seen: list[list[int]] = []
+    for objective in (_bgnbd._BGNBDObjective, _gamma_gamma._GammaGammaObjective):
+        call = objective.__call__
+
+        def spy(self: object, z: NDArray[np.float64], call: object = call) -> object:
+            seen.append(_blas_threads())
+            return call(self, z)  # type: ignore[operator]
+
+        monkeypatch.setattr(objective, "__call__", spy)
+    before = _blas_threads()
+    BetaGeoModel().fit(cdnow["x"], cdnow["t_x"], cdnow["T"])
+    GammaGammaModel().fit(cdnow["x"], cdnow["zbar"])
+    assert seen and all(n == 1 for threads in seen for n in threads)
+    assert _blas_threads() == before
 
 
 # --------------------------------------------------------------------------- errors
@@ -696,7 +723,7 @@ def test_holdout_end_before_split_is_an_error() -> None:
 # --------------------------------------------------------------------------- docs
 
 
-@pytest.mark.parametrize("module", [_bgnbd, _gamma_gamma, _holdout, _simulate])
+@pytest.mark.parametrize("module", [_bgnbd, _fitting, _gamma_gamma, _holdout, _simulate])
 def test_docstring_examples_run(module: object) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)  # type: ignore[arg-type]
     assert result.failed == 0

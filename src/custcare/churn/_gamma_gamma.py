@@ -28,8 +28,9 @@ from numpy.typing import ArrayLike, NDArray
 from pydantic import ValidationError
 from scipy import special
 
-from custcare.churn._bgnbd import (
+from custcare.churn._fitting import (
     _as_float,
+    _blas_thread_limit,
     _broadcast,
     _check_frequency,
     _check_penalizer,
@@ -284,6 +285,12 @@ class GammaGammaModel(_ParametricModel[GammaGammaParams]):
             >>> fitted.n_customers_
             3000.0
         """
+        with _blas_thread_limit():
+            return self._fit(frequency, monetary_value, weights)
+
+    def _fit(
+        self, frequency: ArrayLike, monetary_value: ArrayLike, weights: ArrayLike | None
+    ) -> GammaGammaModel:
         penalizer = _check_penalizer(self.penalizer)
         x, m = (a.ravel() for a in _spend_arrays(frequency, monetary_value, strict=True))
         w = _weights_array(weights, x.size) * (x > 0)
