@@ -45,29 +45,70 @@ class GapArrays:
     ratio: NDArray[np.float64]
 
 
-def _gaps(batch: CustomerBatch) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """Days between consecutive purchases of the same customer, and whose they are."""
-    order = np.lexsort((batch.order_time, batch.order_customer))
-    cust, times = batch.order_customer[order], batch.order_time[order]
-    same = cust[1:] == cust[:-1]
-    return (times[1:] - times[:-1])[same] / SECONDS_PER_DAY, cust[1:][same]
+@dataclass(frozen=True, eq=False)
+class _SortedOrders:
+    """Orders in (customer, time) order: the one sort of a gap-rule call."""
+
+    cust: NDArray[np.int64]
+    time: NDArray[np.float64]
+
+    def gaps(self) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        """Days between consecutive purchases of the same customer, and whose they are."""
+        same = self.cust[1:] == self.cust[:-1]
+        return (self.time[1:] - self.time[:-1])[same] / SECONDS_PER_DAY, self.cust[1:][same]
 
 
-def _own_median_gaps(batch: CustomerBatch) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """Per-customer median gap (days) between consecutive purchases; NaN with < 2."""
-    n = batch.n_customers
-    gaps, gcust = _gaps(batch)
+#: Customers x time span (seconds) must stay below this for the packed int64 key.
+_MAX_PACK = 2**62
+
+
+def _sorted_orders(batch: CustomerBatch) -> _SortedOrders:
+    """Sort the orders by (customer, time) once, as values of a packed int64 key.
+
+    Times in whole seconds (the usual case) pack as ``customer * span + second``, and
+    sorting those values needs no argsort; fractional times, or spans too long to pack,
+    fall back to a two-key lexsort.
+    """
+    cust, t = batch.order_customer, batch.order_time
+    if t.size:
+        lo, hi = float(t.min()), float(t.max())
+        span = int(hi - lo) + 1
+        whole = abs(lo) < 2.0**53 and abs(hi) < 2.0**53 and np.array_equal(t, np.floor(t))
+        if whole and batch.n_customers * span < _MAX_PACK:
+            step = np.int64(span)
+            packed = cust * step
+            packed += (t - lo).astype(np.int64)
+            packed.sort()
+            sorted_cust = packed // step
+            packed -= sorted_cust * step
+            return _SortedOrders(sorted_cust, packed.astype(np.float64) + lo)
+    order = np.lexsort((t, cust))
+    return _SortedOrders(cust[order], t[order])
+
+
+def _own_median_gaps(orders: _SortedOrders, n: int) -> NDArray[np.float64]:
+    """Per-customer median gap (days) between consecutive purchases; NaN with < 2.
+
+    The gaps come out grouped by customer, so no second sort: customers with the same
+    number of gaps ``k`` form a ``(customers, k)`` matrix, and ``np.partition`` picks
+    the middle one(s) of each row. Each pass drops the customers done, so the work over
+    all ``k`` is proportional to the number of gaps.
+    """
+    gaps, gcust = orders.gaps()
     counts = np.bincount(gcust, minlength=n)
-    # Sort gaps within each customer, then pick the middle one(s).
-    by = np.lexsort((gaps, gcust))
-    gaps, gcust = gaps[by], gcust[by]
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    has = counts > 0
-    lo = starts + (counts - 1) // 2
-    hi = starts + counts // 2
+    starts = np.cumsum(counts) - counts
     median = np.full(n, np.nan)
-    median[has] = (gaps[lo[has]] + gaps[hi[has]]) / 2.0
-    return median, np.bincount(batch.order_customer, minlength=n).astype(np.int64)
+    todo = np.flatnonzero(counts)
+    while todo.size:
+        k = int(counts[todo].min())
+        rows = todo[counts[todo] == k]
+        block = gaps[starts[rows][:, None] + np.arange(k)]
+        lo, hi = (k - 1) // 2, k // 2
+        if k > 2:
+            block = np.partition(block, (lo, hi), axis=1)
+        median[rows] = (block[:, lo] + block[:, hi]) / 2.0
+        todo = todo[counts[todo] > k]
+    return median
 
 
 def median_gap_days(batch: CustomerBatch) -> float | None:
@@ -82,7 +123,7 @@ def median_gap_days(batch: CustomerBatch) -> float | None:
         >>> median_gap_days(b)
         20.0
     """
-    gaps, _ = _gaps(batch)
+    gaps, _ = _sorted_orders(batch).gaps()
     return float(np.median(gaps)) if gaps.size else None
 
 
@@ -102,8 +143,14 @@ def gap_kernel(batch: CustomerBatch, as_of: float, population_gap_days: float) -
         >>> g.ratio.tolist(), g.own_gap.tolist()
         ([2.0, 0.5], [True, False])
     """
-    own, purchases = _own_median_gaps(batch)
-    last = batch.last_order_time()
+    n = batch.n_customers
+    orders = _sorted_orders(batch)
+    own = _own_median_gaps(orders, n)
+    purchases = np.bincount(batch.order_customer, minlength=n).astype(np.int64)
+    last = np.full(n, np.nan)
+    if orders.cust.size:  # each customer's last order ends their run of sorted orders
+        ends = np.flatnonzero(np.r_[orders.cust[1:] != orders.cust[:-1], True])
+        last[orders.cust[ends]] = orders.time[ends]
     days_since = (as_of - last) / SECONDS_PER_DAY
     own_gap = ~np.isnan(own) & (own > 0)
     typical = np.where(own_gap, own, population_gap_days)

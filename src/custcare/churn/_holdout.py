@@ -22,6 +22,10 @@ Lee 2005, which counts distinct purchase *days* and measures time in *weeks*):
   ``(split_time, end_time]``. Only customers whose first purchase falls in the
   calibration window are summarised (a cohort observed from its first purchase).
 
+The counting itself is the kernel `purchase_summary` uses too (``_summary.py``: one sort
+of a packed integer (customer, time key) column), so both paths give the same numbers.
+Integer customer ids in a compact range are ranked without a sort.
+
 This differs from counting every transaction row (CDNOW has 80 customers with two
 orders on one day) and from lifetimes' ``freq='W'``, which counts at most one purchase
 per calendar week and measures in whole weeks; pass ``resolution="D"`` with
@@ -36,6 +40,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from custcare.churn._summary import _customer_stats, _CustomerStats, _Occasions, _occasions
 from custcare.errors import DataError
 
 __all__ = [
@@ -139,13 +144,26 @@ class HoldoutComparison:
     bin_mean_actual: FloatArray
 
 
-@dataclass(frozen=True)
-class _Occasions:
-    ids: NDArray[Any]  # unique customer ids
-    cust: NDArray[np.int64]  # occasion -> customer index, sorted by (cust, key)
-    key: FloatArray  # occasion time in resolution units (integral for datetimes)
-    amount: FloatArray  # occasion value
+@dataclass(frozen=True, eq=False)
+class _Transactions:
+    """Transactions up to the end of the window, as integer customer rows and keys."""
+
+    ids: NDArray[Any]  # unique customer ids, sorted
+    cust: NDArray[np.int64]  # row in ids of each transaction
+    key: NDArray[Any]  # time in resolution units: int64, float64 for non-integer times
+    amount: FloatArray | None  # value of each transaction
     to_units: float  # multiply key differences by this to get time_unit
+
+
+#: Float keys that are whole numbers below this convert to int64 exactly (and pack).
+_EXACT_INT = 2.0**53
+
+
+def _integer_keys(keys: FloatArray) -> NDArray[Any]:
+    """Whole-number float keys as int64 (the kernel's fast path); others unchanged."""
+    if keys.size and np.all(np.abs(keys) < _EXACT_INT) and np.array_equal(keys, np.floor(keys)):
+        return keys.astype(np.int64)
+    return keys
 
 
 def _time_keys(
@@ -153,7 +171,7 @@ def _time_keys(
     cuts: dict[str, TimeLike],
     time_unit: str,
     resolution: str | float | None,
-) -> tuple[FloatArray, dict[str, float], float]:
+) -> tuple[NDArray[Any], dict[str, float], float]:
     """Convert times and cut points to comparable numeric keys and a unit factor."""
     arr = np.asarray(times)
     if arr.ndim != 1:
@@ -173,7 +191,7 @@ def _time_keys(
         unit = f"datetime64[{res}]"
         if np.isnat(arr).any():
             raise DataError(f"times must not contain NaT: {_first(np.isnat(arr), arr)}")
-        keys = arr.astype(unit).astype(np.int64).astype(np.float64)
+        keys = arr.astype(unit).astype(np.int64)
         cut_keys: dict[str, float] = {}
         for name, value in cuts.items():
             try:
@@ -209,9 +227,9 @@ def _time_keys(
             raise DataError(f"{name} must be finite, got {value!r}")
         cut_keys[name] = v
     if resolution is None:
-        return values, cut_keys, 1.0
+        return _integer_keys(values), cut_keys, 1.0
     return (
-        np.floor(values / step),
+        _integer_keys(np.floor(values / step)),
         {k: float(np.floor(v / step)) for k, v in cut_keys.items()},
         step,
     )
@@ -222,14 +240,33 @@ def _first(mask: NDArray[np.bool_], values: NDArray[Any]) -> str:
     return f"{int(mask.sum())} value(s); first at index {i}: {values[i]!r}"
 
 
-def _occasions(
+def _factorize(ids: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.int64]]:
+    """Sorted unique ids and each id's row among them (as ``numpy.unique`` gives).
+
+    Integer ids in a compact range (the usual case) are ranked through a lookup table
+    instead of a sort.
+    """
+    if ids.dtype.kind in "iu" and ids.size:
+        lo, hi = int(ids.min()), int(ids.max())
+        if hi - lo <= 4 * ids.size + 2**20 and hi < 2**63:
+            offset = ids.astype(np.int64) - lo
+            seen = np.zeros(hi - lo + 1, dtype=bool)
+            seen[offset] = True
+            rank = np.cumsum(seen) - 1
+            unique = (np.flatnonzero(seen) + lo).astype(ids.dtype)
+            return unique, rank[offset].astype(np.int64, copy=False)
+    unique, inverse = np.unique(ids, return_inverse=True)
+    return unique, inverse.ravel().astype(np.int64, copy=False)
+
+
+def _transactions(
     customer_ids: ArrayLike,
     times: ArrayLike,
     amounts: ArrayLike | None,
     cuts: dict[str, TimeLike],
     time_unit: str,
     resolution: str | float | None,
-) -> tuple[_Occasions, dict[str, float]]:
+) -> tuple[_Transactions, dict[str, float]]:
     ids = np.asarray(customer_ids)
     keys, cut_keys, to_units = _time_keys(times, cuts, time_unit, resolution)
     if ids.ndim != 1 or ids.shape[0] != keys.shape[0]:
@@ -239,9 +276,8 @@ def _occasions(
         )
     if ids.dtype.kind == "f" and np.isnan(ids).any():
         raise DataError(f"customer_ids must not be NaN: {_first(np.isnan(ids), ids)}")
-    if amounts is None:
-        amount = np.zeros(keys.shape[0])
-    else:
+    amount: FloatArray | None = None
+    if amounts is not None:
         try:
             amount = np.asarray(amounts, dtype=np.float64)
         except (TypeError, ValueError):
@@ -255,50 +291,25 @@ def _occasions(
         if bad.any():
             raise DataError(f"amounts must be finite: {_first(bad, amount)}")
     keep = keys <= cut_keys["end_time"]
-    unique_ids, cust = np.unique(ids[keep], return_inverse=True)
-    cust = cust.ravel().astype(np.int64)
-    key = keys[keep]
-    amount = amount[keep]
-    order = np.lexsort((key, cust))
-    cust, key, amount = cust[order], key[order], amount[order]
-    if key.size:
-        start = np.flatnonzero(np.r_[True, (np.diff(cust) != 0) | (np.diff(key) != 0)])
-        occ = _Occasions(
-            unique_ids, cust[start], key[start], np.add.reduceat(amount, start), to_units
-        )
-    else:
-        occ = _Occasions(unique_ids, cust, key, amount, to_units)
-    return occ, cut_keys
+    if not keep.all():
+        ids, keys = ids[keep], keys[keep]
+        amount = None if amount is None else amount[keep]
+    unique_ids, cust = _factorize(ids)
+    return _Transactions(unique_ids, cust, keys, amount, to_units), cut_keys
 
 
-def _per_customer(
-    cust: NDArray[np.int64],
-    key: FloatArray,
-    amount: FloatArray,
-    n: int,
-    end_key: float,
-    to_units: float,
+def _summary_columns(
+    st: _CustomerStats, end_key: float, to_units: float
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Frequency, recency, T and monetary value from occasions sorted by (cust, key).
-
-    Customers without an occasion get zeros (callers drop them).
-    """
-    idx = np.arange(n)
-    lo = np.searchsorted(cust, idx, side="left")
-    hi = np.searchsorted(cust, idx, side="right")
-    present = hi > lo
-    first, last, first_amount = np.zeros(n), np.zeros(n), np.zeros(n)
-    first[present] = key[lo[present]]
-    last[present] = key[hi[present] - 1]
-    first_amount[present] = amount[lo[present]]
-    frequency = np.maximum(hi - lo - 1, 0).astype(np.float64)
-    total = np.bincount(cust, weights=amount, minlength=n)
-    monetary = np.zeros(n)
+    """Frequency, recency, T and monetary value; zeros for customers without occasions."""
+    present = st.purchases > 0
+    frequency = np.maximum(st.purchases - 1, 0).astype(np.float64)
+    monetary = np.zeros(frequency.size)
     rep = frequency > 0
-    monetary[rep] = (total[rep] - first_amount[rep]) / frequency[rep]
-    recency = (last - first) * to_units
-    big_t = np.where(present, (end_key - first) * to_units, 0.0)
-    return frequency, recency, big_t, monetary
+    monetary[rep] = st.repeat_value[rep] / frequency[rep]
+    recency = (st.last - st.first) * to_units
+    big_t = np.where(present, (end_key - st.first) * to_units, 0.0)
+    return frequency, recency.astype(np.float64), big_t, monetary
 
 
 def summarise_transactions(
@@ -342,14 +353,13 @@ def summarise_transactions(
         >>> s.frequency.tolist(), s.recency.tolist(), s.T.tolist(), s.monetary_value.tolist()
         ([1.0, 0.0], [2.0, 0.0], [4.0, 3.0], [20.0, 0.0])
     """
-    occ, cut = _occasions(
+    tr, cut = _transactions(
         customer_ids, times, amounts, {"end_time": end_time}, time_unit, resolution
     )
-    n = occ.ids.size
-    frequency, recency, big_t, monetary = _per_customer(
-        occ.cust, occ.key, occ.amount, n, cut["end_time"], occ.to_units
-    )
-    return TransactionSummary(occ.ids, frequency, recency, big_t, monetary, time_unit)
+    n = tr.ids.size
+    st = _customer_stats(_occasions(tr.cust, tr.key, n), tr.cust, tr.key, tr.amount, n)
+    frequency, recency, big_t, monetary = _summary_columns(st, cut["end_time"], tr.to_units)
+    return TransactionSummary(tr.ids, frequency, recency, big_t, monetary, time_unit)
 
 
 def calibration_holdout_summary(
@@ -387,7 +397,7 @@ def calibration_holdout_summary(
         >>> s.T.tolist(), s.duration_holdout
         ([3.0, 2.0], 3.0)
     """
-    occ, cut = _occasions(
+    tr, cut = _transactions(
         customer_ids,
         times,
         amounts,
@@ -398,27 +408,30 @@ def calibration_holdout_summary(
     split, end = cut["split_time"], cut["end_time"]
     if end < split:
         raise DataError(f"end_time ({end_time!r}) must not be before split_time ({split_time!r})")
-    n_all = occ.ids.size
-    cal = occ.key <= split
-    frequency, recency, big_t, monetary = _per_customer(
-        occ.cust[cal], occ.key[cal], occ.amount[cal], n_all, split, occ.to_units
-    )
-    in_cohort = np.bincount(occ.cust[cal], minlength=n_all) > 0
-    hold = ~cal
-    count_h = np.bincount(occ.cust[hold], minlength=n_all).astype(np.float64)
-    total_h = np.bincount(occ.cust[hold], weights=occ.amount[hold], minlength=n_all)
+    n_all = tr.ids.size
+    occ = _occasions(tr.cust, tr.key, n_all)
+    cal = occ.key <= split  # a mask keeps the (customer, key) order: no second sort
+    cal_occ = _Occasions(occ.cust[cal], occ.key[cal])
+    st = _customer_stats(cal_occ, tr.cust, tr.key, tr.amount, n_all, upto=split)
+    frequency, recency, big_t, monetary = _summary_columns(st, split, tr.to_units)
+    in_cohort = st.purchases > 0
+    count_h = np.bincount(occ.cust[~cal], minlength=n_all).astype(np.float64)
+    total_h: FloatArray = np.zeros(n_all)
+    if tr.amount is not None:
+        later = np.where(tr.key > split, tr.amount, 0.0)
+        total_h = np.bincount(tr.cust, weights=later, minlength=n_all).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         monetary_h = np.where(count_h > 0, total_h / np.maximum(count_h, 1.0), 0.0)
     c = in_cohort
     return CalibrationHoldoutSummary(
-        customer_ids=occ.ids[c],
+        customer_ids=tr.ids[c],
         frequency=frequency[c],
         recency=recency[c],
         T=big_t[c],
         monetary_value=monetary[c],
         frequency_holdout=count_h[c],
         monetary_value_holdout=monetary_h[c],
-        duration_holdout=float((end - split) * occ.to_units),
+        duration_holdout=float((end - split) * tr.to_units),
         time_unit=time_unit,
     )
 
