@@ -5,6 +5,7 @@ Two families, so callers can tell bad data from misuse:
 ```
 CustcareError
 ├── DataError (ValueError)             the data given cannot be used as it is
+│   ├── ColumnError                    a column breaks a rule (column, rule, rows)
 │   ├── NotIdentifiableError           a model cannot be fitted on this data
 │   └── ConvergenceError               the optimiser did not converge
 ├── NotFittedError (ValueError, AttributeError)
@@ -19,9 +20,11 @@ Validation of records and configs raises pydantic's `ValidationError`, which is 
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 __all__ = [
+    "ColumnError",
     "ConvergenceError",
     "CustcareError",
     "CustcareUsageError",
@@ -39,6 +42,77 @@ class CustcareError(Exception):
 
 class DataError(CustcareError, ValueError):
     """The data given cannot be used as it is; the message says which field and why."""
+
+
+class ColumnError(DataError):
+    """A column of tabular input breaks a rule; says which column, which rule, which rows.
+
+    Raised by `custcare.batch.CustomerBatch.from_arrays` and
+    `custcare.frames.batch_from_frames`. The values themselves are never put in the
+    error (ids, times and amounts can be personal data): row numbers and the rule
+    are enough to find them in your own table.
+
+    Attributes:
+        column: The argument or column name (e.g. ``"order_time"``).
+        rule: A stable slug naming the broken rule (e.g. ``"not_a_time"``,
+            ``"duplicate_id"``); the slugs shared with the record models
+            (``"negative_amount"``, ``"currency_code"``, ``"empty_string"``,
+            ``"greater_than_equal"``) mean the same there.
+        rows: The first offending row numbers (0-based, at most five), in order;
+            empty when the whole column or setting is refused (e.g. for its dtype).
+        n_rows: How many rows break the rule (0 when the whole column is refused).
+        detail: What is wrong, in words, without any value.
+
+    Examples:
+        >>> err = ColumnError("order_time", "not_a_time", "datetime64 NaT is not a time",
+        ...                   rows=[3, 7], n_rows=2)
+        >>> str(err)
+        'order_time: row 3, 7 (2 rows): datetime64 NaT is not a time [rule=not_a_time]'
+        >>> isinstance(err, DataError), err.rows
+        (True, (3, 7))
+    """
+
+    MAX_ROWS = 5
+    """How many row numbers an error keeps (the count says how many there are)."""
+
+    def __init__(
+        self,
+        column: str,
+        rule: str,
+        detail: str,
+        *,
+        rows: Sequence[int] = (),
+        n_rows: int | None = None,
+    ) -> None:
+        self.column = column
+        self.rule = rule
+        self.detail = detail
+        self.rows: tuple[int, ...] = tuple(int(r) for r in rows[: self.MAX_ROWS])
+        self.n_rows = len(rows) if n_rows is None else int(n_rows)
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        if not self.n_rows:
+            return f"{self.column}: {self.detail} [rule={self.rule}]"
+        shown = ", ".join(str(r) for r in self.rows)
+        more = ", ..." if self.n_rows > len(self.rows) else ""
+        plural = "row" if self.n_rows == 1 else "rows"
+        return (
+            f"{self.column}: row {shown}{more} ({self.n_rows:,} {plural}): "
+            f"{self.detail} [rule={self.rule}]"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            _rebuild_column_error,
+            (self.column, self.rule, self.detail, self.rows, self.n_rows),
+        )
+
+
+def _rebuild_column_error(
+    column: str, rule: str, detail: str, rows: tuple[int, ...], n_rows: int
+) -> ColumnError:
+    return ColumnError(column, rule, detail, rows=rows, n_rows=n_rows)
 
 
 class NotIdentifiableError(DataError):
