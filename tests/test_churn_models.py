@@ -387,6 +387,37 @@ def test_fits_run_with_one_blas_thread_and_restore_the_pool(
     assert _blas_threads() == before
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, 40).map(float),
+            st.sampled_from([0.0, -0.0, 0.5, 1 / 7, 3.25, 1e6]),
+            st.floats(0.0, 1e3, allow_nan=False),
+            st.sampled_from([0.0, 1.0, 2.5]),
+        ),
+        max_size=60,
+    ),
+    few=st.sampled_from([2**16, 2]),  # 2: rank by argsort, not binary search
+)
+def test_compress_merges_identical_rows_in_lexicographic_order(
+    rows: list[tuple[float, float, float, float]], few: int
+) -> None:
+    from collections import defaultdict
+    from unittest import mock
+
+    cols = [np.array([r[i] for r in rows], dtype=np.float64) for i in range(3)]
+    weights = np.array([r[3] for r in rows], dtype=np.float64)
+    merged: dict[tuple[float, ...], float] = defaultdict(float)
+    for *key, w in rows:
+        if w > 0:
+            merged[tuple(k + 0.0 for k in key)] += w
+    with mock.patch.object(_fitting, "_FEW_DISTINCT", few):
+        got, summed = _fitting._compress(cols, weights)
+    assert list(zip(*(c.tolist() for c in got), strict=True)) == sorted(merged)
+    assert summed.tolist() == [merged[k] for k in sorted(merged)]
+
+
 # --------------------------------------------------------------------------- errors
 
 

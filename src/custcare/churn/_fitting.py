@@ -126,18 +126,76 @@ def _check_penalizer(penalizer: float) -> float:
     return value
 
 
+#: Packed row codes (product of the columns' distinct counts) must stay below this.
+_MAX_PACK = 2**62
+#: Up to this many distinct values, rows find theirs by binary search (the table stays
+#: in cache); beyond, by inverting an argsort.
+_FEW_DISTINCT = 2**16
+
+
+def _rank(column: NDArray[Any], *, dense: bool = True) -> tuple[NDArray[Any], NDArray[np.int64]]:
+    """Sorted distinct values of a column and each row's index among them.
+
+    With ``dense``, whole numbers in a short range (frequencies) index themselves, and
+    the "values" are that whole range (some perhaps absent). Otherwise a value sort
+    finds the distinct values; few of them (a table that stays in cache) are found by
+    binary search, many by the inverse of an argsort. Either is several times faster
+    than a lexsort of float columns.
+    """
+    lo, hi = column.min(), column.max()
+    if dense and hi - lo < 2**20 and np.array_equal(column, np.floor(column)):
+        return np.arange(lo, hi + 1, dtype=column.dtype), (column - lo).astype(np.int64)
+    values = np.sort(column)
+    new = np.empty(values.size, dtype=bool)
+    new[0] = True
+    np.not_equal(values[1:], values[:-1], out=new[1:])
+    if int(new.sum()) <= _FEW_DISTINCT:
+        distinct = values[new]
+        return distinct, np.searchsorted(distinct, column).astype(np.int64)
+    order = np.argsort(column)
+    rank = np.empty(column.size, dtype=np.int64)
+    rank[order] = np.cumsum(new) - 1  # column[order] equals values
+    return values[new], rank
+
+
 def _compress(
     columns: list[FloatArray], weights: FloatArray
 ) -> tuple[list[FloatArray], FloatArray]:
     """Merge identical rows, summing their weights (rows with weight 0 are dropped).
 
-    Rows come back sorted lexicographically by the columns (first column first).
+    Rows come back sorted lexicographically by the columns (first column first). Each
+    row becomes one int64 code from its columns' ranks, so merging is a value sort of
+    one integer column; a lexsort remains for codes that would overflow.
+
+    Example:
+        >>> cols, w = _compress([np.array([2.0, 1.0, 2.0]), np.array([0.5, 3.0, 0.5])],
+        ...                     np.array([1.0, 1.0, 2.5]))
+        >>> [c.tolist() for c in cols], w.tolist()
+        ([[1.0, 2.0], [3.0, 0.5]], [1.0, 3.5])
     """
     keep = weights > 0
     cols = [c[keep] + 0.0 for c in columns]  # + 0.0 folds -0.0 into 0.0
     w = weights[keep]
     if w.size == 0:
         return [np.empty(0) for _ in columns], np.empty(0)
+    ranked = [_rank(c) for c in cols]
+    if np.prod([float(v.size) for v, _ in ranked]) >= _MAX_PACK:
+        return _compress_lexsort(cols, w)
+    code = ranked[0][1]
+    for values, rank in ranked[1:]:
+        code = code * np.int64(values.size) + rank
+    codes, group = _rank(code, dense=False)  # only the codes present
+    # bincount adds each group's weights in row order, as a stable sort would.
+    summed: FloatArray = np.bincount(group, weights=w, minlength=codes.size).astype(np.float64)
+    out = []
+    for values, _ in reversed(ranked):  # decode, last column first
+        size = np.int64(values.size)
+        out.append(values[codes % size])
+        codes = codes // size
+    return out[::-1], summed
+
+
+def _compress_lexsort(cols: list[FloatArray], w: FloatArray) -> tuple[list[FloatArray], FloatArray]:
     order = np.lexsort(cols[::-1])
     cols = [c[order] for c in cols]
     change = np.zeros(w.size, dtype=bool)
