@@ -29,7 +29,8 @@ Fitting is maximum likelihood (eq. 6) with ``scipy.optimize.minimize`` on log-pa
 with an analytic gradient, on rows compressed to the distinct ``(x, t_x, T)`` triples,
 after rescaling time so that ``max(T) = 1``; a few Newton steps with a finite-difference
 Hessian polish the optimum, and the inverse Hessian gives standard errors (delta method
-back to the natural parameters).
+back to the natural parameters). That machinery, shared with Gamma-Gamma, is in
+``_fitting.py``; this module holds the BG/NBD likelihood and predictions.
 """
 
 from __future__ import annotations
@@ -209,7 +210,7 @@ class _BGNBDObjective:
         x = self.x
         t1 = c1_u[inv] - r * l1 - x * (log_alpha + l1)
         t2 = c2_u[inv] - r * l2 - x * (log_alpha + l2)
-        lse = np.logaddexp(t1, t2)
+        lse = _logaddexp(t1, t2)
         w2 = np.exp(t2 - lse)  # weight of the "dropped out after t_x" term
         ll += float(self.wx @ g_u) + float(w @ lse)
         d_r += float(self.wx @ (special.digamma(r + ux) - special.digamma(r)))
@@ -232,6 +233,24 @@ class _BGNBDObjective:
         value = -ll / self.total + pen * float(theta @ theta)
         grad_z = -grad / self.total + 2 * pen * theta * theta
         return value, grad_z
+
+
+def _logaddexp(a: FloatArray, b: FloatArray) -> FloatArray:
+    """``np.logaddexp(a, b)`` as ``max + log1p(exp(-|a - b|))`` with vectorised exp and log1p.
+
+    The ufunc evaluates that formula one element at a time and took about half of each
+    likelihood evaluation; this is the same formula, several times faster.
+    """
+    hi = np.maximum(a, b)
+    if not np.all(np.isfinite(hi)):  # infinities: keep the ufunc's conventions
+        return np.asarray(np.logaddexp(a, b), dtype=np.float64)
+    out = np.subtract(a, b)
+    np.abs(out, out=out)
+    np.negative(out, out=out)
+    np.exp(out, out=out)
+    np.log1p(out, out=out)
+    out += hi
+    return out
 
 
 def _log_likelihood(
