@@ -39,6 +39,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 #: Epoch seconds a time zone can place: years 2..9998, so that local times (up to a
 #: day off UTC) stay within Python's datetime range.
 _ZONE_RANGE = (-62_104_060_800, 253_370_764_800)
+#: Time ranges up to this many days (55 years) ask the zone about every day in them;
+#: longer ones only about the days that hold an order.
+_DENSE_DAYS = 20_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -219,8 +222,9 @@ def _local_days(times: NDArray[np.float64], name: str) -> NDArray[np.int64]:
     """Calendar day numbers (days since 1970-01-01) of epoch times in time zone ``name``.
 
     Vectorised: the zone is asked for its offset at the start and end of each UTC day
-    that holds a time (a few hundred calls for years of orders), and only the days
-    holding a transition (daylight saving) are split at the transition's second.
+    of the range (or, for ranges over 55 years, each day that holds a time): about 1,500
+    calls for two years of orders. Days holding a transition (daylight saving) are split
+    at the transition's second; a zone with one offset throughout costs one addition.
 
     Raises:
         DataError: If ``name`` is not a known time zone, or a time is outside the years
@@ -234,35 +238,45 @@ def _local_days(times: NDArray[np.float64], name: str) -> NDArray[np.int64]:
         >>> (_local_days(t, "Asia/Shanghai") - 19723).tolist()
         [0, 0]
     """
-    utc_day = np.floor(times / SECONDS_PER_DAY).astype(np.int64)
     if name == "UTC" or times.size == 0:
-        return utc_day
+        return np.floor(times / SECONDS_PER_DAY).astype(np.int64)
     zone = _zone(name)
     lo, hi = _ZONE_RANGE
-    bad = (times < lo) | (times > hi)
-    if bad.any():
+    first, last = float(times.min()), float(times.max())
+    if first < lo or last > hi:
+        bad = (times < lo) | (times > hi)
         i = int(np.flatnonzero(bad)[0])
         raise DataError(
             f"order_time must be within the years 2 to 9998 to be placed in time zone "
             f"{name!r}: {int(bad.sum())} value(s); first at index {i}: {times[i]!r}"
         )
-    d0 = int(utc_day.min())
-    rel = utc_day - d0
-    present = np.zeros(int(rel.max()) + 1, dtype=bool)
-    present[rel] = True
-    days = np.flatnonzero(present)
-    start_off = np.zeros(present.size, dtype=np.int64)
+    d0 = int(np.floor(first / SECONDS_PER_DAY))
+    n_days = int(np.floor(last / SECONDS_PER_DAY)) - d0 + 1
+    rel: NDArray[np.int64] | None = None
+    if n_days <= _DENSE_DAYS:  # ask the zone about every day of the range
+        days = np.arange(n_days)
+    else:  # a long range: only the days that hold a time
+        rel = np.floor(times / SECONDS_PER_DAY).astype(np.int64) - d0
+        present = np.zeros(n_days, dtype=bool)
+        present[rel] = True
+        days = np.flatnonzero(present)
+    start_off = np.zeros(n_days, dtype=np.int64)
     changes: list[tuple[int, list[tuple[int, int]]]] = []
-    for d in days.tolist():  # one step per calendar day present, not per order
+    for d in days.tolist():  # one step per calendar day, not per order
         start = (d0 + d) * _DAY
         start_off[d] = _offset(zone, start)
         # An offset that changes and changes back within one UTC day does not occur
         # in the tz database, so equal offsets at both ends mean none changed.
         if _offset(zone, start + _DAY - 1) != start_off[d]:
             changes.append((d, _day_changes(zone, start)))
+    used = start_off[days]
+    if not changes and np.all(used == used[0]):  # one offset throughout (e.g. Shanghai)
+        return np.floor((times + float(used[0])) / SECONDS_PER_DAY).astype(np.int64)
+    if rel is None:
+        rel = np.floor(times / SECONDS_PER_DAY).astype(np.int64) - d0
     offsets = start_off[rel]
     if changes:
-        split = np.zeros(present.size, dtype=bool)
+        split = np.zeros(n_days, dtype=bool)
         bounds: list[int] = []
         values: list[int] = []
         for d, found in changes:
