@@ -1,0 +1,737 @@
+"""batch_from_frames: pandas, polars and pyarrow tables in, a CustomerBatch and a report out."""
+
+from __future__ import annotations
+
+import re
+import sys
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+pd = pytest.importorskip("pandas")
+pl = pytest.importorskip("polars")
+pa = pytest.importorskip("pyarrow")
+pytest.importorskip("narwhals")
+
+from custcare import frames  # noqa: E402
+from custcare.batch import CustomerBatch, to_epoch_seconds  # noqa: E402
+from custcare.errors import ColumnError, CustcareUsageError, DataError  # noqa: E402
+from custcare.frames import (  # noqa: E402
+    CustomerColumns,
+    LoadReport,
+    OrderColumns,
+    Rejection,
+    batch_from_frames,
+)
+
+UTC = timezone.utc
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DATA = Path(__file__).parent / "data"
+DOCS = Path(__file__).parent.parent / "docs"
+
+COLUMNS = {
+    "customer_id": "user",
+    "order_id": "order_no",
+    "placed_at": "paid_time",
+    "total": "amount",
+    "cost": "cost",
+    "units": "qty",
+    "discounted": "coupon",
+    "status": "state",
+}
+
+# wall-clock times in Shanghai
+WALL = [
+    datetime(2026, 1, 1, 10, 0),
+    datetime(2026, 1, 2, 20, 30, 15),
+    datetime(2026, 1, 3, 9, 0, 0, 250_000),
+    datetime(2026, 2, 1, 0, 0),
+    datetime(2026, 2, 14, 23, 59, 59, 999_999),
+]
+
+
+def _orders_dict() -> dict[str, list[Any]]:
+    return {
+        "user": ["007", "042", "007", "100", "042"],
+        "order_no": [
+            "240101000000000001",
+            "240101000000000002",
+            "240101000000000003",
+            "240101000000000004",
+            "240101000000000005",
+        ],
+        "paid_time": WALL,
+        "amount": [99.0, 25.5, 10.0, 0.0, 7.25],
+        "cost": [60.0, None, 4.0, 0.0, 3.0],
+        "qty": [2, 1, 1, 1, 3],
+        "coupon": [True, False, False, False, True],
+        "state": ["交易成功", "completed", "交易关闭", "已退款", "Completed"],
+    }
+
+
+def _expected_seconds() -> list[float]:
+    return [to_epoch_seconds(w.replace(tzinfo=SHANGHAI)) for w in WALL]
+
+
+def _pandas() -> Any:
+    return pd.DataFrame(_orders_dict())
+
+
+def _polars() -> Any:
+    return pl.DataFrame(_orders_dict())
+
+
+def _arrow() -> Any:
+    return pa.table(_orders_dict())
+
+
+def _load(orders: Any, **kwargs: Any) -> tuple[CustomerBatch, LoadReport]:
+    args: dict[str, Any] = {"columns": COLUMNS, "timezone": "Asia/Shanghai", "currency": "CNY"}
+    args.update(kwargs)
+    return batch_from_frames(orders=orders, **args)
+
+
+FIELDS = [
+    "customer_ids",
+    "created_at",
+    "order_customer",
+    "order_time",
+    "order_total",
+    "order_cost",
+    "order_units",
+    "order_discounted",
+    "order_ids",
+    "uncounted_customer",
+    "uncounted_time",
+    "uncounted_status",
+    "uncounted_ids",
+]
+
+
+def _assert_same(a: CustomerBatch, b: CustomerBatch) -> None:
+    for name in FIELDS:
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.dtype.kind == y.dtype.kind, name
+        np.testing.assert_array_equal(x, y, err_msg=name)
+    assert (a.currency, a.timezone) == (b.currency, b.timezone)
+
+
+# --- the one table, three libraries -------------------------------------------------------
+
+
+def test_the_small_table_loads_as_expected() -> None:
+    batch, report = _load(_pandas())
+    assert batch.customer_ids.tolist() == ["007", "042", "100"]  # by first appearance
+    assert batch.order_ids.tolist() == [
+        "240101000000000001",
+        "240101000000000002",
+        "240101000000000005",
+    ]
+    assert batch.order_customer.tolist() == [0, 1, 1]
+    assert batch.order_time.tolist() == [_expected_seconds()[i] for i in (0, 1, 4)]
+    assert batch.order_total.tolist() == [99.0, 25.5, 7.25]
+    assert batch.order_cost[0] == 60.0 and np.isnan(batch.order_cost[1])
+    assert batch.order_units.tolist() == [2, 1, 3]
+    assert batch.order_discounted.tolist() == [True, False, True]
+    assert batch.uncounted_status.tolist() == ["cancelled", "refunded"]
+    assert batch.uncounted_ids.tolist() == ["240101000000000003", "240101000000000004"]
+    assert batch.uncounted_customer.tolist() == [0, 2]
+    assert (batch.currency, batch.timezone) == ("CNY", "Asia/Shanghai")
+    assert (report.orders_in, report.orders_counted, report.orders_uncounted) == (5, 3, 2)
+    assert report.orders_rejected == 0 and report.rejections() == ()
+
+
+def test_a_customer_with_only_uncounted_orders_is_a_customer_without_purchases() -> None:
+    batch, _ = _load(_pandas().iloc[[3, 0]])
+    assert batch.customer_ids.tolist() == ["100", "007"]
+    assert batch.uncounted_customer.tolist() == [0]
+    assert batch.order_count().tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("make", [_polars, _arrow], ids=["polars", "pyarrow"])
+def test_pandas_polars_and_pyarrow_give_identical_batches(make: Any) -> None:
+    _assert_same(_load(_pandas())[0], _load(make())[0])
+
+
+def test_the_numpy_route_without_pyarrow_gives_the_same_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    expected = _load(_pandas())[0]
+    monkeypatch.setattr(frames, "_arrow", lambda: None)
+    for make in (_pandas, _polars):
+        _assert_same(expected, _load(make())[0])
+
+
+# --- times --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_datetime_units_give_identical_times(unit: str) -> None:
+    df = _pandas()
+    whole = [w.replace(microsecond=0) for w in WALL]
+    df["paid_time"] = pd.Series(whole).astype(f"datetime64[{unit}]")
+    batch, _ = _load(df)
+    expected = [to_epoch_seconds(whole[i].replace(tzinfo=SHANGHAI)) for i in (0, 1, 4)]
+    assert batch.order_time.tolist() == expected
+
+
+def test_aware_times_are_instants_whatever_their_zone() -> None:
+    expected = _load(_pandas())[0]
+    df = _pandas()
+    df["paid_time"] = df["paid_time"].dt.tz_localize("Asia/Shanghai").dt.tz_convert("Europe/Paris")
+    _assert_same(expected, _load(df)[0])
+    plf = _polars().with_columns(
+        pl.col("paid_time").dt.replace_time_zone("Asia/Shanghai").dt.convert_time_zone("UTC")
+    )
+    _assert_same(expected, _load(plf)[0])
+    arrow = _arrow()
+    idx = arrow.schema.get_field_index("paid_time")
+    instants = [w.replace(tzinfo=SHANGHAI).astimezone(UTC) for w in WALL]
+    arrow = arrow.set_column(idx, "paid_time", pa.array(instants, pa.timestamp("us", tz="UTC")))
+    _assert_same(expected, _load(arrow)[0])
+
+
+def test_naive_times_are_read_in_the_stated_zone() -> None:
+    batch, report = _load(_pandas(), timezone="UTC")
+    assert batch.order_time[0] == to_epoch_seconds(WALL[0].replace(tzinfo=UTC))
+    assert batch.timezone == "UTC"
+    batch, report = _load(_pandas())
+    assert batch.order_time[0] == to_epoch_seconds(datetime(2026, 1, 1, 2, 0, tzinfo=UTC))
+    assert any("without a zone: read in Asia/Shanghai" in note for note in report.notes)
+
+
+def test_dst_gaps_and_folds_are_rejected_not_guessed() -> None:
+    df = pd.DataFrame(
+        {
+            "user": ["a", "a", "a", "a"],
+            "t": pd.to_datetime(
+                ["2024-03-10 01:59", "2024-03-10 02:30", "2024-11-03 01:30", "2024-11-03 02:00"]
+            ),
+            "amount": [1.0, 2.0, 3.0, 4.0],
+        }
+    )
+    cols = {"customer_id": "user", "placed_at": "t", "total": "amount"}
+    with pytest.raises(ColumnError) as info:
+        batch_from_frames(orders=df, columns=cols, timezone="America/New_York", currency="USD")
+    assert (info.value.column, info.value.rule, info.value.rows) == ("t", "nonexistent_time", (1,))
+    batch, report = batch_from_frames(
+        orders=df, columns=cols, timezone="America/New_York", currency="USD", on_error="report"
+    )
+    assert report.rejections() == (
+        Rejection("orders", 1, "t", "nonexistent_time"),
+        Rejection("orders", 2, "t", "ambiguous_time"),
+    )
+    assert batch.order_time.tolist() == [
+        to_epoch_seconds(datetime(2024, 3, 10, 6, 59, tzinfo=UTC)),
+        to_epoch_seconds(datetime(2024, 11, 3, 7, 0, tzinfo=UTC)),
+    ]
+
+
+ZONES = st.sampled_from(
+    ["UTC", "Asia/Shanghai", "America/New_York", "Europe/London", "Australia/Lord_Howe"]
+)
+WALLS = st.datetimes(datetime(1900, 1, 1), datetime(2100, 12, 31))
+
+
+@given(ZONES, st.lists(WALLS, min_size=1, max_size=30))
+def test_wall_to_utc_agrees_with_zoneinfo(zone_name: str, walls: list[datetime]) -> None:
+    zone = ZoneInfo(zone_name)
+    # pad with times around this zone's changes in a few years, so gaps and folds occur
+    extra = [
+        datetime(year, month, day, hour, minute)
+        for year in (1990, 2024)
+        for month, day in ((3, 10), (3, 31), (4, 7), (10, 6), (10, 27), (11, 3))
+        for hour in (0, 1, 2, 3)
+        for minute in (0, 30)
+    ]
+    walls = walls + extra
+    epoch = datetime(1970, 1, 1)
+    ticks = np.array([(w - epoch) // timedelta(microseconds=1) for w in walls], dtype=np.int64)
+    utc, gap, fold, outside = frames._wall_to_utc(ticks, 10**6, zone_name)
+    assert not outside.any()
+    for i, wall in enumerate(walls):
+        instants = set()
+        for f in (0, 1):
+            moment = wall.replace(tzinfo=zone, fold=f)
+            back = moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+            if back == wall:
+                instants.add(moment.astimezone(UTC))
+        assert gap[i] == (len(instants) == 0), wall
+        assert fold[i] == (len(instants) == 2), wall
+        if len(instants) == 1:
+            expected = (instants.pop() - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(
+                microseconds=1
+            )
+            assert utc[i] == expected, wall
+
+
+def test_dates_are_midnight_in_the_zone() -> None:
+    df = pl.DataFrame({"user": ["a"], "day": [datetime(2026, 3, 1).date()], "amount": [1.0]})
+    batch, report = batch_from_frames(
+        orders=df,
+        columns={"customer_id": "user", "placed_at": "day", "total": "amount"},
+        timezone="Asia/Shanghai",
+        currency="CNY",
+    )
+    assert batch.order_time.tolist() == [to_epoch_seconds(datetime(2026, 3, 1, tzinfo=SHANGHAI))]
+    assert any("dates without a time" in note for note in report.notes)
+
+
+@pytest.mark.parametrize(
+    ("values", "hint"),
+    [
+        (["2026-01-01 10:00"] * 5, "parse it into datetimes"),
+        ([20260101] * 5, "yyyymmdd"),
+        ([1.7e9] * 5, "seconds, milliseconds"),
+    ],
+    ids=["text", "yyyymmdd", "epoch"],
+)
+def test_time_columns_that_are_not_datetimes_are_refused(values: list[Any], hint: str) -> None:
+    df = _pandas()
+    df["paid_time"] = values
+    with pytest.raises(ColumnError) as info:
+        _load(df, on_error="report")  # a column's type is never a row problem
+    assert (info.value.column, info.value.rule, info.value.rows) == ("paid_time", "not_a_time", ())
+    assert hint in str(info.value)
+
+
+# --- ids ------------------------------------------------------------------------------------
+
+
+def test_text_ids_are_kept_exactly() -> None:
+    batch, _ = _load(_pandas())
+    assert "007" in batch.customer_ids.tolist()
+    assert batch.order_ids[0] == "240101000000000001"
+
+
+def test_integer_ids_are_refused_unless_asked_to_write_them_as_text() -> None:
+    df = _pandas()
+    df["order_no"] = [240101000000000001 + i for i in range(5)]
+    with pytest.raises(ColumnError) as info:
+        _load(df)
+    assert (info.value.column, info.value.rule) == ("order_no", "not_text")
+    assert "ids_as_text=True" in str(info.value)
+    batch, _ = _load(df, ids_as_text=True)
+    assert batch.order_ids.tolist() == [
+        "240101000000000001",
+        "240101000000000002",
+        "240101000000000005",
+    ]
+    nullable = _polars().with_columns(pl.Series("user", [7, 42, 7, None, 42]))
+    batch, report = _load(nullable, ids_as_text=True, on_error="report")
+    assert batch.customer_ids.tolist() == ["7", "42"]
+    assert report.rejections() == (Rejection("orders", 3, "user", "missing"),)
+
+
+def test_float_ids_are_refused_even_as_text() -> None:
+    df = _pandas()
+    df["user"] = [7.0, 42.0, 7.0, 100.0, 42.0]
+    with pytest.raises(ColumnError) as info:
+        _load(df, ids_as_text=True)
+    assert (info.value.column, info.value.rule) == ("user", "not_text")
+
+
+# --- money ----------------------------------------------------------------------------------
+
+
+def test_decimal_money_from_each_library() -> None:
+    amounts = [
+        Decimal("99.00"),
+        Decimal("25.50"),
+        Decimal("10.00"),
+        Decimal("0.00"),
+        Decimal("7.25"),
+    ]
+    expected = _load(_pandas())[0]
+    df = _pandas()
+    df["amount"] = pd.Series(amounts, dtype=object)
+    _assert_same(expected, _load(df)[0])
+    plf = _polars().with_columns(pl.Series("amount", amounts, dtype=pl.Decimal(10, 2)))
+    _assert_same(expected, _load(plf)[0])
+    arrow = _arrow()
+    idx = arrow.schema.get_field_index("amount")
+    arrow = arrow.set_column(idx, "amount", pa.array(amounts, pa.decimal128(10, 2)))
+    _assert_same(expected, _load(arrow)[0])
+
+
+def test_decimal_is_converted_to_the_nearest_float() -> None:
+    df = _pandas()
+    df["amount"] = pd.Series(
+        [Decimal("0.1"), Decimal("1e-30"), Decimal(3), Decimal(0), Decimal("2.675")]
+    )
+    batch, _ = _load(df)
+    assert batch.order_total.tolist() == [0.1, 1e-30, 2.675]
+
+
+# --- statuses -------------------------------------------------------------------------------
+
+
+def test_status_words_codes_labels_and_your_own() -> None:
+    df = _pandas()
+    df["state"] = ["交易成功", "Completed", "已退货", "pending_payment", "完成"]
+    with pytest.raises(ColumnError) as info:
+        _load(df)
+    assert (info.value.column, info.value.rule, info.value.rows) == (
+        "state",
+        "unknown_status",
+        (4,),
+    )
+    batch, _ = _load(df, status_map={"完成": "completed"})
+    assert batch.order_ids.tolist() == [
+        "240101000000000001",
+        "240101000000000002",
+        "240101000000000005",
+    ]
+    assert batch.uncounted_status.tolist() == ["returned", "pending_payment"]
+    with pytest.raises(CustcareUsageError):
+        _load(df, status_map={"完成": "done"})
+
+
+def test_categorical_status_columns_are_read() -> None:
+    expected = _load(_pandas())[0]
+    df = _pandas()
+    df["state"] = df["state"].astype("category")
+    _assert_same(expected, _load(df)[0])
+    plf = _polars().with_columns(pl.col("state").cast(pl.Categorical))
+    _assert_same(expected, _load(plf)[0])
+
+
+def test_no_status_column_means_every_order_counts() -> None:
+    cols = {k: v for k, v in COLUMNS.items() if k != "status"}
+    batch, report = _load(_pandas(), columns=cols)
+    assert batch.n_orders == 5 and "every order counts" in " ".join(report.notes)
+
+
+# --- currency -------------------------------------------------------------------------------
+
+
+def test_currency_from_a_column() -> None:
+    df = _pandas()
+    df["cur"] = ["CNY"] * 5
+    cols = {**COLUMNS, "currency": "cur"}
+    assert _load(df, columns=cols, currency=None)[0].currency == "CNY"
+    df["cur"] = ["CNY", "USD", "CNY", "EUR", "CNY"]  # row 3 does not count: not read
+    with pytest.raises(ColumnError) as info:
+        _load(df, columns=cols, currency=None)
+    assert (info.value.column, info.value.rule) == ("cur", "mixed_currencies")
+    _, report = _load(df, columns=cols, currency="CNY", on_error="report")
+    assert report.rejections() == (Rejection("orders", 1, "cur", "other_currency"),)
+    df["cur"] = ["cny"] * 5
+    with pytest.raises(ColumnError) as info:
+        _load(df, columns=cols, currency=None)
+    assert (info.value.column, info.value.rule) == ("cur", "currency_code")
+
+
+def test_currency_is_required_and_checked() -> None:
+    with pytest.raises(ColumnError) as info:
+        _load(_pandas(), currency=None)
+    assert info.value.rule == "currency_required"
+    with pytest.raises(ColumnError) as info:
+        _load(_pandas(), currency="RMB ")
+    assert info.value.rule == "currency_code"
+
+
+# --- rejections -----------------------------------------------------------------------------
+
+BAD_ORDERS = {
+    "user": ["u1", None, "u2", "  ", "u1", "u9", "u2", "u3", "u1", "u1", "u2", "u1"],
+    "order_no": ["o1", "o2", "o3", "o4", "o1", "o6", "o7", "o8", "o9", "o10", "o11", "o12"],
+    "paid_time": [datetime(2026, 1, d) for d in range(1, 13)],
+    "amount": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, -1.0, 8.0, np.inf, 10.0, 11.0, 12.0],
+    "qty": [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.5, 0.0, 1.0],
+    "state": ["completed"] * 11 + ["lost"],
+}
+BAD_ORDERS["paid_time"][7] = None
+
+EXPECTED = {
+    Rejection("orders", 0, "order_no", "duplicate_id"),
+    Rejection("orders", 1, "user", "missing"),
+    Rejection("orders", 3, "user", "empty_string"),
+    Rejection("orders", 4, "order_no", "duplicate_id"),
+    Rejection("orders", 5, "user", "unknown_customer"),
+    Rejection("orders", 6, "amount", "negative_amount"),
+    Rejection("orders", 7, "paid_time", "missing"),
+    Rejection("orders", 7, "user", "customer_rejected"),
+    Rejection("orders", 8, "amount", "not_finite"),
+    Rejection("orders", 9, "qty", "not_an_integer"),
+    Rejection("orders", 10, "qty", "greater_than_equal"),
+    Rejection("orders", 11, "state", "unknown_status"),
+    Rejection("customers", 2, "id", "duplicate_id"),
+    Rejection("customers", 3, "id", "duplicate_id"),
+    Rejection("customers", 4, "signed_up", "missing"),
+}
+CUSTOMERS = {
+    "id": ["u1", "u2", "u3", "u3", "u5"],
+    "signed_up": [datetime(2025, 1, 1)] * 4 + [None],
+}
+BAD_COLUMNS = {
+    "customer_id": "user",
+    "order_id": "order_no",
+    "placed_at": "paid_time",
+    "total": "amount",
+    "units": "qty",
+    "status": "state",
+}
+
+
+@pytest.mark.parametrize("library", ["pandas", "polars", "pyarrow"])
+def test_every_rejection_is_reported_with_its_row_column_and_rule(library: str) -> None:
+    make = {"pandas": pd.DataFrame, "polars": pl.DataFrame, "pyarrow": pa.table}[library]
+    batch, report = batch_from_frames(
+        orders=make(BAD_ORDERS),
+        columns=BAD_COLUMNS,
+        customers=make(CUSTOMERS),
+        customer_columns={"id": "id", "created_at": "signed_up"},
+        timezone="Asia/Shanghai",
+        currency="CNY",
+        on_error="report",
+    )
+    assert set(report.rejections()) == EXPECTED
+    assert report.rejected_rows("orders").tolist() == [0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+    assert report.customers_rejected == 3 and report.customers_in == 5
+    # nothing silently dropped: each row is in the batch or in the report
+    assert report.orders_counted + report.orders_uncounted + report.orders_rejected == 12
+    assert batch.order_ids.tolist() == ["o3"]
+    assert batch.customer_ids.tolist() == ["u1", "u2"]
+    assert (
+        batch.created_at.tolist() == [to_epoch_seconds(datetime(2025, 1, 1, tzinfo=SHANGHAI))] * 2
+    )
+    assert report.counts()[("orders", "order_no", "duplicate_id")] == 2
+
+
+def test_the_first_rule_broken_raises_by_default() -> None:
+    with pytest.raises(ColumnError) as info:
+        batch_from_frames(
+            orders=pd.DataFrame(BAD_ORDERS),
+            columns=BAD_COLUMNS,
+            timezone="Asia/Shanghai",
+            currency="CNY",
+        )
+    err = info.value
+    assert isinstance(err, DataError)
+    assert (err.column, err.rule, err.rows, err.n_rows) == ("user", "missing", (1,), 1)
+    assert "on_error='report' lists them all" in str(err)
+
+
+def test_reports_and_errors_never_show_cell_values() -> None:
+    secret = "13812348000"  # a phone number used as customer id
+    orders = dict(BAD_ORDERS, user=[secret if u == "u1" else u for u in BAD_ORDERS["user"]])
+    _, report = batch_from_frames(
+        orders=pd.DataFrame(orders),
+        columns=BAD_COLUMNS,
+        timezone="Asia/Shanghai",
+        currency="CNY",
+        on_error="report",
+    )
+    text = str(report) + repr(report.rejections())
+    assert secret not in text and "o1" not in text
+    assert "orders.order_no [duplicate_id]: 2 rows (0, 4)" in str(report)
+
+
+def test_text_where_numbers_or_flags_belong() -> None:
+    df = _pandas()
+    df["amount"] = pd.Series([99.0, "25.5", 10.0, 0.0, 7.25], dtype=object)
+    with pytest.raises(ColumnError) as info:
+        _load(df)
+    assert (info.value.column, info.value.rule, info.value.rows) == ("amount", "not_a_number", (1,))
+    df = _pandas()
+    df["coupon"] = ["True", "False", "False", "False", "True"]
+    with pytest.raises(ColumnError) as info:
+        _load(df, on_error="report")
+    assert (info.value.column, info.value.rule) == ("coupon", "not_a_bool")
+    df = _pandas()
+    df["user"] = pd.Series(["007", 42, "007", "100", "042"], dtype=object)
+    with pytest.raises(ColumnError) as info:
+        _load(df)
+    assert (info.value.column, info.value.rule, info.value.rows) == ("user", "not_text", (1,))
+
+
+def test_money_of_orders_that_do_not_count_is_not_read() -> None:
+    df = _pandas()
+    df.loc[2, "amount"] = np.nan  # a cancelled order with no amount
+    batch, report = _load(df)
+    assert report.orders_rejected == 0 and batch.uncounted_ids.size == 2
+
+
+def test_missing_columns_and_bad_arguments() -> None:
+    with pytest.raises(ColumnError) as info:
+        _load(_pandas(), columns={**COLUMNS, "cost": "cogs"})
+    assert (info.value.column, info.value.rule) == ("cogs", "missing_column")
+    with pytest.raises(ValueError, match="extra"):
+        _load(_pandas(), columns={**COLUMNS, "costs": "cost"})  # a misspelt key
+    with pytest.raises(CustcareUsageError):
+        _load(_pandas(), customers=_pandas())
+    with pytest.raises(CustcareUsageError):
+        _load(_pandas(), on_error="ignore")
+    with pytest.raises(CustcareUsageError):
+        _load(pl.DataFrame(_orders_dict()).lazy())
+    with pytest.raises(ColumnError) as info:
+        _load(_pandas(), timezone="Asia/Beijing")
+    assert info.value.rule == "unknown_timezone"
+
+
+def test_a_typed_mapping_works_too() -> None:
+    expected = _load(_pandas())[0]
+    _assert_same(expected, _load(_pandas(), columns=OrderColumns(**COLUMNS))[0])
+
+
+def test_customers_table_gives_created_at_and_keeps_customers_without_orders() -> None:
+    customers = pd.DataFrame(
+        {
+            "id": ["100", "007", "042", "555"],
+            "since": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01", "2025-04-01"]),
+        }
+    )
+    batch, report = _load(
+        _pandas(),
+        customers=customers,
+        customer_columns=CustomerColumns(id="id", created_at="since"),
+    )
+    assert batch.customer_ids.tolist() == ["100", "007", "042", "555"]
+    assert batch.order_customer.tolist() == [1, 2, 2]
+    assert batch.uncounted_customer.tolist() == [1, 0]
+    assert batch.created_at[1] == to_epoch_seconds(datetime(2025, 2, 1, tzinfo=SHANGHAI))
+    assert report.customers_in == 4 and report.customers_out == 4
+    assert not any("first order" in note for note in report.notes)
+
+
+def test_without_customers_created_at_is_the_first_order() -> None:
+    batch, report = _load(_pandas())
+    # customer 007: orders at WALL[0] (counted) and WALL[2] (cancelled)
+    assert batch.created_at[0] == _expected_seconds()[0]
+    assert any("first order" in note for note in report.notes)
+
+
+def test_without_order_ids_uncounted_orders_are_cited_by_row() -> None:
+    cols = {k: v for k, v in COLUMNS.items() if k != "order_id"}
+    batch, report = _load(_pandas(), columns=cols)
+    assert batch.order_ids is None
+    assert batch.uncounted_ids.tolist() == ["row 2", "row 3"]
+    assert any("'row N'" in note for note in report.notes)
+
+
+# --- a generated table: the batch is what from_arrays would build ---------------------------
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b", "007", "", None]),
+            st.sampled_from(["交易成功", "completed", "交易关闭", "refunded", "bogus", None]),
+            st.one_of(st.floats(-5, 500), st.just(float("nan"))),
+            st.datetimes(datetime(2020, 1, 1), datetime(2026, 12, 31)),
+            st.booleans(),
+        ),
+        max_size=25,
+    ),
+    st.sampled_from(["UTC", "America/New_York", "Asia/Shanghai"]),
+)
+def test_generated_tables_give_valid_batches_and_account_for_every_row(
+    rows: list[tuple[Any, ...]], zone: str
+) -> None:
+    df = pd.DataFrame(
+        {
+            "user": pd.Series([r[0] for r in rows], dtype=object),
+            "order_no": pd.Series([f"o{i}" for i in range(len(rows))], dtype="str"),
+            "t": pd.Series([r[3] for r in rows], dtype="datetime64[us]"),
+            "amount": pd.Series([r[2] for r in rows], dtype="float64"),
+            "state": pd.Series([r[1] for r in rows], dtype=object),
+            "coupon": pd.Series([r[4] for r in rows], dtype="bool"),
+        }
+    )
+    cols = {
+        "customer_id": "user",
+        "order_id": "order_no",
+        "placed_at": "t",
+        "total": "amount",
+        "status": "state",
+        "discounted": "coupon",
+    }
+    batch, report = batch_from_frames(
+        orders=df, columns=cols, timezone=zone, currency="CNY", on_error="report"
+    )
+    kept = report.orders_counted + report.orders_uncounted
+    assert kept + report.orders_rejected == len(rows)
+    rebuilt = CustomerBatch.from_arrays(
+        **{f: getattr(batch, f) for f in FIELDS}, currency="CNY", timezone=zone
+    )
+    _assert_same(batch, rebuilt)
+    ids = [f"o{i}" for i in range(len(rows))]
+    got = set(batch.order_ids.tolist()) | set(batch.uncounted_ids.tolist())
+    rejected = set(report.rejected_rows().tolist())
+    assert got == {ids[i] for i in range(len(rows)) if i not in rejected}
+
+
+def test_factorize_is_exact_when_hashes_collide(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = np.array(["b", "a", "b", "c", "a", "d"])
+    expected = frames._factorize(text)
+    monkeypatch.setattr(frames, "_hash", lambda t: np.zeros(t.shape[0], np.uint64))
+    codes, first = frames._factorize(text)
+    assert codes.tolist() == expected[0].tolist() == [0, 1, 0, 2, 1, 3]
+    assert first.tolist() == expected[1].tolist() == [0, 1, 3, 5]
+
+
+@given(st.lists(st.text(alphabet="ab\u00e9 ", max_size=3), max_size=40))
+def test_factorize_agrees_with_a_dict(values: list[str]) -> None:
+    text = np.array(values, dtype=np.str_)
+    held = text.tolist()
+    seen: dict[str, int] = {}
+    expected = [seen.setdefault(v, len(seen)) for v in held]
+    codes, first = frames._factorize(text)
+    assert codes.tolist() == expected
+    assert [held[i] for i in first.tolist()] == list(seen)
+
+
+def test_missing_narwhals_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "narwhals.stable.v2", None)
+    with pytest.raises(ImportError, match=re.escape("pip install 'custcare[frames]'")):
+        _load(_pandas())
+
+
+# --- CDNOW ----------------------------------------------------------------------------------
+
+
+def _cdnow() -> Any:
+    df = pd.read_csv(
+        DATA / "CDNOW_sample.txt",
+        sep=r"\s+",
+        header=None,
+        names=["customer", "sample_id", "date", "cds", "amount"],
+        dtype={"customer": str, "sample_id": str, "date": str},
+    )
+    df["date"] = pd.to_datetime(df["date"], format="%Y%m%d")
+    return df
+
+
+def test_cdnow_sample_loads_with_every_customer_and_order() -> None:
+    df = _cdnow()
+    batch, report = batch_from_frames(
+        orders=df,
+        columns={"customer_id": "customer", "placed_at": "date", "total": "amount", "units": "cds"},
+        timezone="America/New_York",
+        currency="USD",
+    )
+    assert (batch.n_customers, batch.n_orders) == (2357, 6919)
+    assert report.orders_rejected == 0 and report.orders_counted == 6919
+    assert batch.customer_ids[0] == "00004"  # leading zeros kept
+    assert batch.order_total.sum() == pytest.approx(df["amount"].sum())
+    assert int(batch.order_units.sum()) == int(df["cds"].sum())
+    first = to_epoch_seconds(datetime(1997, 1, 1, tzinfo=ZoneInfo("America/New_York")))
+    assert batch.created_at[0] == first and batch.order_time.min() == first
+
+
+# --- the guide ------------------------------------------------------------------------------
+
+
+def test_the_guide_runs() -> None:
+    text = (DOCS / "guides" / "your-own-data.md").read_text(encoding="utf-8")
+    code = "\n".join(re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL))
+    assert "batch_from_frames" in code
+    exec(compile(code, "your-own-data.md", "exec"), {"__name__": "guide"})
