@@ -16,7 +16,16 @@ import custcare
 from custcare import Customer, CustomerHistory, DataError, NotFittedError, Order, OrderLine
 from custcare.batch import CustomerBatch, from_histories
 from custcare.datasets import sample_shop
-from custcare.loyalty import DEFAULT_SEGMENTS, RFMConfig, RFMResult, RFMScorer, RFMSegment
+from custcare.loyalty import (
+    DEFAULT_SEGMENTS,
+    RFMConfig,
+    RFMResult,
+    RFMScorer,
+    RFMScores,
+    RFMSegment,
+)
+from custcare.models import OrderStatus
+from custcare.scoring import CustomerValueScores
 from custcare.testing import check_scorer, strategies
 
 UTC = timezone.utc
@@ -301,6 +310,139 @@ def test_ties_are_deterministic_and_order_free(a: list[int], b: list[int]) -> No
     assert np.all(np.diff(scores[order]) <= 0)
     rev = RFMScorer().fit(_batch(days[::-1], as_of), as_of=as_of)
     assert rev.state.recency_edges == rfm.state.recency_edges
+
+
+# --- one columnar path: reasons as columns, results as one-row views ------------------------
+
+
+def _population_with_non_buyers() -> list[CustomerHistory]:
+    """The sample shop, a customer with no order, one whose only order was cancelled, and
+    one whose two last orders were placed at the same moment (cited by id)."""
+    cancelled = _history("cancelled", (100, "80"))
+    order = cancelled.orders[0].model_copy(update={"status": OrderStatus.CANCELLED})
+    twins = _history("twins", (300, "20"), (500, "30"), (500, "40"))
+    b, a = (
+        o.model_copy(update={"id": f"twins-{x}"})
+        for o, x in zip(twins.orders[1:], "ba", strict=True)
+    )
+    return [
+        *SHOP.histories,
+        CustomerHistory(customer=twins.customer, orders=(twins.orders[0], b, a)),
+        CustomerHistory(customer=Customer(id="never", created_at=T0)),
+        CustomerHistory(customer=cancelled.customer, orders=(order,)),
+    ]
+
+
+def _expected_evidence(
+    history: CustomerHistory, as_of: datetime, window_days: int | None
+) -> dict[str, tuple[str, ...]]:
+    """The documented evidence, straight from the records: last orders, counted orders."""
+    bought = [o for o in history.purchases if o.placed_at <= as_of]
+    if not bought:
+        return {"loyalty.rfm.no_purchases": ()}
+    latest = max(o.placed_at for o in bought)
+    last = tuple(sorted(o.id for o in bought if o.placed_at == latest))
+    start = None if window_days is None else as_of - timedelta(days=window_days)
+    counted = tuple(
+        o.id
+        for o in sorted(bought, key=lambda o: (o.placed_at, o.id))
+        if start is None or o.placed_at > start
+    )
+    return {
+        "loyalty.rfm.segment": last,
+        "loyalty.rfm.recency": last,
+        "loyalty.rfm.frequency": counted,
+        "loyalty.rfm.monetary": counted,
+    }
+
+
+@pytest.mark.parametrize("config", [{}, {"window_days": 90}], ids=["default", "window"])
+def test_batch_reason_columns_equal_the_per_customer_reasons(config: dict[str, Any]) -> None:
+    histories = _population_with_non_buyers()
+    batch = from_histories(histories)
+    rfm = RFMScorer(**config).fit(batch, as_of=SHOP.as_of)
+    scores = rfm.score_batch(batch, as_of=SHOP.as_of)
+    results = [rfm.score(h, as_of=SHOP.as_of) for h in histories]
+    assert isinstance(scores, RFMScores) and scores.reasons is not None
+    codes, cited = scores.reasons.code_lists(), scores.reasons.evidence_lists()
+    assert [codes.row(i) for i in range(len(histories))] == [r.reason_codes for r in results]
+    for i, r in enumerate(results):  # every cited id once
+        assert sorted(cited.row(i)) == sorted(r.evidence)
+    for i, r in enumerate(results):
+        for j, reason in enumerate(r.reasons):
+            assert scores.reasons.evidence_of(i, j) == reason.evidence
+        assert scores.result(i) == r
+        assert {reason.code: reason.evidence for reason in r.reasons} == _expected_evidence(
+            histories[i], SHOP.as_of, config.get("window_days")
+        )
+    # not vacuous: buyers and non-buyers, cited orders, both currencies of a non-buyer
+    assert {c for r in results for c in r.reason_codes} == {
+        "loyalty.rfm.segment",
+        "loyalty.rfm.recency",
+        "loyalty.rfm.frequency",
+        "loyalty.rfm.monetary",
+        "loyalty.rfm.no_purchases",
+    }
+    assert sum(len(cited.row(i)) for i in range(len(histories))) > len(histories)
+    assert (results[-2].currency, results[-1].currency) == (None, "CNY")
+
+
+def test_batch_reasons_do_not_depend_on_the_order_of_rows() -> None:
+    histories = _population_with_non_buyers()
+    batch = from_histories(histories)
+    perm = np.random.default_rng(5).permutation(batch.n_orders)
+    assert batch.order_ids is not None
+    shuffled = CustomerBatch.from_arrays(
+        customer_ids=batch.customer_ids,
+        created_at=batch.created_at,
+        order_customer=batch.order_customer[perm],
+        order_time=batch.order_time[perm],
+        order_total=batch.order_total[perm],
+        order_ids=batch.order_ids[perm],
+        currency="CNY",
+        uncounted_customer=batch.uncounted_customer,
+        uncounted_time=batch.uncounted_time,
+        uncounted_status=batch.uncounted_status,
+        uncounted_ids=batch.uncounted_ids,
+    )
+    rfm = RFMScorer(window_days=200).fit(batch, as_of=SHOP.as_of)
+    a = rfm.score_batch(batch, as_of=SHOP.as_of)
+    b = rfm.score_batch(shuffled, as_of=SHOP.as_of)
+    assert [b.result(i) for i in range(len(b))] == [a.result(i) for i in range(len(a))]
+    twins = [h.customer.id for h in histories].index("twins")
+    assert b.result(twins).reasons[1].evidence == ("twins-a", "twins-b")
+
+
+def test_batch_columns_carry_labels_and_customer_value() -> None:
+    batch = from_histories(SHOP.histories)
+    rfm = RFMScorer().fit(batch, as_of=SHOP.as_of)
+    scores = rfm.score_batch(batch, as_of=SHOP.as_of)
+    assert isinstance(scores, CustomerValueScores)
+    for i, h in enumerate(SHOP.histories):
+        r = rfm.score(h, as_of=SHOP.as_of)
+        assert (scores["label_zh"][i], scores["label_en"][i]) == (r.segment_zh, r.segment_en)
+        assert (r.label_zh, r.label_en) == (r.segment_zh, r.segment_en)
+        assert scores.customer_value[i] == pytest.approx(r.customer_value)
+    assert len(set(scores["label_zh"].tolist())) > 3
+    assert 0.0 <= scores.customer_value.min() < scores.customer_value.max() <= 1.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    population=strategies.shops(min_customers=1, max_customers=6),
+    days=st.integers(0, 900),
+    config=st.sampled_from([{}, {"window_days": 120}, FIXED]),
+)
+def test_batch_result_equals_score_on_generated_shops(
+    population: list[CustomerHistory], days: int, config: dict[str, Any]
+) -> None:
+    as_of = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=days)
+    if "recency_edges" not in config:  # learnt edges need a buyer
+        assume(any(h.until(as_of).purchases for h in population))
+    rfm = RFMScorer(**config).fit(population, as_of=as_of)
+    scores = rfm.score_batch(from_histories(population), as_of=as_of)
+    for i, h in enumerate(population):
+        assert scores.result(i) == rfm.score(h, as_of=as_of)
 
 
 # --- the tutorials run ----------------------------------------------------------------------

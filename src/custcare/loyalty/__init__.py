@@ -1,7 +1,8 @@
 """Who is this customer to us: member levels, RFM segments and the 80/20 value pyramid.
 
-Three scorers, each with a per-customer path (`score`) and a vectorised batch path
-(`score_batch`) that give the same answers:
+Three scorers, each with one vectorised batch path (`score_batch`, whose scores
+carry the reasons as columns and build any row's full result) and a per-customer
+path (`score`) that is a one-row view of it:
 
 * `ThresholdTierScorer` (``loyalty.threshold``): seller member levels (会员等级)
   from completed spend and order counts, with the gap to the next level.
@@ -19,13 +20,19 @@ Examples:
 """
 
 from custcare.loyalty._common import LevelLabel
-from custcare.loyalty._value import VALUE_SOURCES, customer_value
+from custcare.loyalty._value import (
+    VALUE_SOURCES,
+    HasCustomerValue,
+    HasPredictedValue,
+    customer_value,
+)
 from custcare.loyalty.pyramid import (
     DEFAULT_PYRAMID_LEVELS,
     FUTURE_SOURCE,
     PyramidConfig,
     PyramidResult,
     PyramidScorer,
+    PyramidScores,
     PyramidState,
 )
 from custcare.loyalty.rfm import (
@@ -35,6 +42,7 @@ from custcare.loyalty.rfm import (
     RFMConfig,
     RFMResult,
     RFMScorer,
+    RFMScores,
     RFMSegment,
     RFMState,
 )
@@ -45,6 +53,7 @@ from custcare.loyalty.threshold import (
     ThresholdTierScorer,
     TierLevel,
     TierResult,
+    TierScores,
 )
 
 __all__ = [
@@ -56,19 +65,24 @@ __all__ = [
     "NO_PURCHASE",
     "QUANTILES",
     "VALUE_SOURCES",
+    "HasCustomerValue",
+    "HasPredictedValue",
     "LevelLabel",
     "PyramidConfig",
     "PyramidResult",
     "PyramidScorer",
+    "PyramidScores",
     "PyramidState",
     "RFMConfig",
     "RFMResult",
     "RFMScorer",
+    "RFMScores",
     "RFMSegment",
     "RFMState",
     "ThresholdConfig",
     "ThresholdTierScorer",
     "TierLevel",
     "TierResult",
+    "TierScores",
     "customer_value",
 ]

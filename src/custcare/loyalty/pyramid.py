@@ -28,16 +28,20 @@ from custcare.loyalty._common import (
     cents,
     decimal_from_cents,
     format_money,
-    order_ids,
     searchsorted,
     window_seconds,
 )
+from custcare.loyalty._value import HasPredictedValue
+from custcare.loyalty.rfm import ids_by_customer
 from custcare.models import AwareDatetime, CustomerHistory, Money
 from custcare.scoring import (
     BatchScores,
     PopulationScorer,
     PredictedValueScores,
+    Ragged,
     Reason,
+    ReasonColumns,
+    ReasonSlot,
     ScorerConfig,
     ScoreResult,
     ScorerTraits,
@@ -52,6 +56,7 @@ __all__ = [
     "PyramidConfig",
     "PyramidResult",
     "PyramidScorer",
+    "PyramidScores",
     "PyramidState",
 ]
 
@@ -219,12 +224,16 @@ class PyramidResult(ScoreResult):
 
     batch_columns: ClassVar[tuple[str, ...]] = (
         "level",
+        "level_code",
+        "label_zh",
+        "label_en",
         "rank",
         "value",
         "share",
         "current_value",
         "future_value",
         "revenue",
+        "customer_value",
     )
 
     level: Annotated[int, Field(ge=1)]
@@ -252,6 +261,15 @@ class PyramidResult(ScoreResult):
     currency: str | None
 
 
+class PyramidScores(BatchScores):
+    """`PyramidScorer.score_batch` output; offers ``customer_value`` to other scorers."""
+
+    @property
+    def customer_value(self) -> NDArray[np.float64]:
+        """The value percentile per row, in ``[0, 1]``: 1 for the top-ranked customer."""
+        return self.columns["customer_value"]
+
+
 @dataclass(frozen=True)
 class _Parts:
     revenue: NDArray[np.int64]  # cents
@@ -271,10 +289,16 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
     places a customer against the fitted population: scoring that population at
     the fitting moment gives levels covering everyone and shares summing to 1.
 
-    With ``traits.uses = ("churn.risk",)``: when the upstream result of
-    ``churn.risk`` has a numeric ``predicted_value`` (future value in the shop's
-    currency), ``future_weight * predicted_value`` is added. For populations, pass
-    ``future_value`` arrays to `fit_values` and `score_batch`.
+    With ``traits.uses = ("churn.risk",)``: when ``churn.risk`` predicts a future
+    value in the shop's currency, ``future_weight * predicted_value`` is added, if
+    the population was fitted with future values too. It is read through typed
+    interfaces: batch scores as `custcare.scoring.PredictedValueScores` (in
+    `score_batch`, as `Pipeline` passes them), a per-customer result as
+    `custcare.loyalty.HasPredictedValue`; or pass ``future_value`` arrays to
+    `fit_values` and `score_batch`.
+
+    One columnar path (`score_batch`) computes every value, rank, level and reason;
+    `score` is a one-row view of it.
 
     Examples:
         >>> from custcare.datasets import sample_shop
@@ -356,12 +380,9 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
         as_of: datetime,
         upstream: Sequence[Upstream] | UpstreamScores | None,
     ) -> PyramidState:
-        # Fit on the same future values the per-customer path adds when scoring.
+        # Fit on the same future values scoring adds (read the same way as score_batch).
         if isinstance(upstream, Mapping):
-            source = upstream.get(FUTURE_SOURCE)
-            if not isinstance(source, PredictedValueScores):
-                return self._fit_batch(batch, as_of=as_of)
-            return self._fit_values(batch, as_of, np.nan_to_num(source.predicted_value))
+            return self._fit_values(batch, as_of, self._offered(batch, upstream, None))
         if upstream is None or not any(FUTURE_SOURCE in u for u in upstream):
             return self._fit_batch(batch, as_of=as_of)
         return self._fit_values(batch, as_of, [_predicted_value(u) for u in upstream])
@@ -421,7 +442,56 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
         self.state_ = self._fit_values(batch, as_of, future_value)
         return self
 
-    # --- scoring -----------------------------------------------------------------------------
+    # --- the future value offered by upstream ----------------------------------------------
+
+    def _offered(
+        self,
+        batch: CustomerBatch,
+        upstream: UpstreamScores | None,
+        future_value: ArrayLike | None,
+    ) -> NDArray[np.float64] | None:
+        """The future value offered per row: given, read from upstream, or None.
+
+        Upstream batch scores of `FUTURE_SOURCE` are read through
+        `custcare.scoring.PredictedValueScores` (NaN: no prediction, counted as 0).
+        Scores of a scorer without a batch path (`BatchScores.from_results`) are
+        read from their per-customer results, like the per-customer path reads them.
+        """
+        source = None if upstream is None else upstream.get(FUTURE_SOURCE)
+        if future_value is not None:
+            if source is not None:
+                raise CustcareUsageError(
+                    f"{self.name}: got both future_value and upstream scores of "
+                    f"{FUTURE_SOURCE}; give the future value one way",
+                    code="bad_argument",
+                )
+            return self._future(future_value, batch.n_customers)
+        if source is None:
+            return None
+        if not np.array_equal(source.customer_ids, batch.customer_ids):
+            raise CustcareUsageError(
+                f"{self.name}: upstream scores of {FUTURE_SOURCE} are not for the same "
+                "customers, in the same order, as the batch",
+                code="bad_argument",
+            )
+        if isinstance(source, PredictedValueScores):
+            values = np.asarray(source.predicted_value, dtype=np.float64)
+            if values.shape != (batch.n_customers,) or np.isinf(values).any():
+                raise CustcareUsageError(
+                    f"{FUTURE_SOURCE}.predicted_value must hold one finite number or NaN "
+                    f"per customer, got shape {values.shape}",
+                    code="bad_argument",
+                )
+            return np.nan_to_num(values, nan=0.0)
+        if source.explain is None:
+            return None
+        # A scorer without a batch path was run per customer: read its results.
+        return np.array(
+            [_predicted_value({FUTURE_SOURCE: source.result(i)}) for i in range(len(source))],
+            dtype=np.float64,
+        )
+
+    # --- the one columnar path; the per-customer path is a one-row view of it ----------
 
     def _population(self) -> NDArray[np.float64]:
         state = self.state
@@ -446,14 +516,39 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
         return rank, level, share
 
     def score_batch(
-        self, batch: CustomerBatch, *, as_of: datetime, future_value: ArrayLike | None = None
-    ) -> BatchScores:
+        self,
+        batch: CustomerBatch,
+        *,
+        as_of: datetime,
+        upstream: UpstreamScores | None = None,
+        future_value: ArrayLike | None = None,
+    ) -> PyramidScores:
         """Every customer's level, rank, value and share at once, vectorised.
+
+        Gives the same values as `score` for the `PyramidResult.batch_columns`,
+        reason codes and evidence as columns (`BatchScores.reasons`), and
+        `BatchScores.result` builds any row's full `PyramidResult`.
+
+        The future value comes from ``upstream`` (the batch scores of
+        ``churn.risk``, read as `custcare.scoring.PredictedValueScores`; NaN counts
+        as 0, as `Pipeline` passes them) or from ``future_value``. As on the
+        per-customer path, it only counts when the population was fitted with a
+        future value (`fit_values`, or `Pipeline.fit`); otherwise it is left out
+        and ``loyalty.pyramid.future_ignored`` says so.
 
         Args:
             batch: The customers to place in the fitted pyramid.
             as_of: A timezone-aware moment; later orders are ignored.
+            upstream: Batch scores of the scorers this one uses, by name.
             future_value: Predicted future value per customer row, or None.
+
+        Raises:
+            custcare.errors.NotFittedError: before `fit`.
+            custcare.errors.DataError: if ``future_value`` is not one finite number
+                per customer.
+            custcare.errors.CustcareUsageError: if both ``future_value`` and upstream
+                ``churn.risk`` scores are given, or the upstream scores are not for
+                the batch's customers.
 
         Examples:
             >>> from custcare.batch import from_histories
@@ -464,128 +559,205 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
             >>> s = p.score_batch(batch, as_of=shop.as_of)
             >>> sorted(set(s["level"].tolist())), round(float(s["share"].sum()), 9)
             ([1, 2, 3], 1.0)
+            >>> s.reasons.codes_of(0)[:2]
+            ('loyalty.pyramid.level', 'loyalty.pyramid.value')
+            >>> s.result(0) == p.score(shop.histories[0], as_of=shop.as_of)
+            True
         """
         self._check_ready()
         as_of = check_as_of(as_of)
-        parts = self._parts(batch.until(as_of), to_epoch_seconds(as_of))
-        future = self._future(future_value, batch.n_customers)
-        value = parts.current + self.config.future_weight * future
+        offered = self._offered(batch, upstream, future_value)
+        return self._scores(batch.until(as_of), as_of, offered)
+
+    def _score(
+        self, history: CustomerHistory, *, as_of: datetime, upstream: Upstream
+    ) -> PyramidResult:
+        offered = np.array([_predicted_value(upstream)])
+        result = self._scores(from_histories([history]), as_of, offered).result(0)
+        assert isinstance(result, PyramidResult)
+        return result
+
+    def _scores(
+        self, batch: CustomerBatch, as_of: datetime, offered: NDArray[np.float64] | None
+    ) -> PyramidScores:
+        """Columns, reasons and per-row results of a batch already cut at ``as_of``."""
+        cfg, state = self.config, self.state
+        n = batch.n_customers
+        as_of_s = to_epoch_seconds(as_of)
+        parts = self._parts(batch, as_of_s)
+        if offered is None:
+            offered = np.zeros(n)
+        # Ranks compare like with like: a future term only counts when the population
+        # was fitted with one (fit_values, or Pipeline.fit with churn.risk).
+        future = offered if state.future_included else np.zeros(n)
+        value = parts.current + cfg.future_weight * future
         rank, level, share = self._place(value)
-        return BatchScores.build(
+        window = self._window(batch, as_of_s)
+        unknown = window & np.isnan(batch.order_cost)
+        assumed = parts.revenue_unknown != 0
+        ignored = np.zeros(n, dtype=np.bool_) if state.future_included else offered != 0
+        added = future != 0
+        slots = [
+            ReasonSlot("loyalty.pyramid.level", True, self._top_orders(batch, window)),
+            ReasonSlot(
+                np.where(
+                    parts.orders == 0, "loyalty.pyramid.no_purchases", "loyalty.pyramid.value"
+                ),
+                True,
+            ),
+        ]
+        # Optional reasons no row gives are left out: narrower reason columns, same reasons.
+        if assumed.any():
+            evidence = ids_by_customer(batch, unknown, batch.order_time)
+            slots.append(ReasonSlot("loyalty.pyramid.cost_assumed", assumed, evidence))
+        if ignored.any():
+            slots.append(ReasonSlot("loyalty.pyramid.future_ignored", ignored))
+        if added.any():
+            slots.append(ReasonSlot("loyalty.pyramid.future_value", added))
+        reasons = ReasonColumns.build(n, slots)
+        facts = _PyramidFacts(
+            parts=parts,
+            value=value,
+            future=future,
+            rank=rank,
+            level=level,
+            share=share,
+            n_unknown=np.bincount(batch.order_customer[unknown], minlength=n),
+            # The result's currency: the orders', None for a customer without any order.
+            has_orders=(np.bincount(batch.order_customer, minlength=n) > 0)
+            | (np.bincount(batch.uncounted_customer, minlength=n) > 0),
+        )
+        labels = cfg.levels
+        idx = level - 1
+        return PyramidScores.build(
             self.name,
             batch.customer_ids,
             {
                 "level": level,
+                "level_code": np.array([lv.code for lv in labels])[idx],
+                "label_zh": np.array([lv.label_zh for lv in labels])[idx],
+                "label_en": np.array([lv.label_en for lv in labels])[idx],
                 "rank": rank,
                 "value": value,
                 "share": share,
                 "current_value": parts.current,
                 "future_value": future,
                 "revenue": parts.revenue / 100.0,
+                "customer_value": np.clip(1.0 - (rank - 1) / state.n_customers, 0.0, 1.0),
             },
+            reasons=reasons,
+            as_of=as_of,
+            explain=lambda i: self._result(batch, facts, reasons, i, as_of),
         )
 
-    def _score(
-        self, history: CustomerHistory, *, as_of: datetime, upstream: Upstream
-    ) -> PyramidResult:
-        cfg, state = self.config, self.state
-        batch = from_histories([history])
-        as_of_s = to_epoch_seconds(as_of)
-        parts = self._parts(batch, as_of_s)
-        offered = _predicted_value(upstream)
-        # Ranks compare like with like: a future term only counts when the population
-        # was fitted with one (fit_values, or Pipeline.fit with churn.risk).
-        future = offered if state.future_included else 0.0
-        value = parts.current + cfg.future_weight * self._future([future], 1)
-        rank, level, share = self._place(value)
-        lvl = int(level[0])
-        label = cfg.levels[lvl - 1]
-        currency = batch.currency or state.currency or ""
-        revenue = int(parts.revenue[0])
-        unknown = int(parts.revenue_unknown[0])
-        reasons = [
-            self._level_reason(batch, as_of_s, lvl, int(rank[0]), float(share[0])),
-            self._value_reason(parts, float(value[0]), currency),
-        ]
-        if unknown:
-            sel = np.isnan(batch.order_cost) & self._window(batch, as_of_s)
-            reasons.append(
-                Reason(
-                    code="loyalty.pyramid.cost_assumed",
-                    message=(
-                        f"Cost unknown for {int(sel.sum())} order(s) "
-                        f"({format_money(decimal_from_cents(unknown), currency).strip()} paid): "
-                        f"margin assumed at {cfg.unknown_cost_margin_rate:.0%} of the amount paid."
-                    ),
-                    weight=0.5,
-                    evidence=order_ids(batch, sel),
-                )
-            )
-        if offered and not state.future_included:
-            reasons.append(
-                Reason(
-                    code="loyalty.pyramid.future_ignored",
-                    message=(
-                        f"{FUTURE_SOURCE} predicted a future value, but the population was "
-                        "fitted without one, so it is left out; fit with Pipeline.fit or "
-                        "fit_values(future_value=...) to include it."
-                    ),
-                    weight=0.0,
-                )
-            )
-        if future:
-            reasons.append(
-                Reason(
-                    code="loyalty.pyramid.future_value",
-                    message=(
-                        f"Future value {format_money(future, currency).strip()} predicted by "
-                        f"{FUTURE_SOURCE}, weighted {cfg.future_weight:g}."
-                    ),
-                    weight=0.5,
-                )
-            )
-        return PyramidResult(
-            scorer=self.name,
-            customer_id=history.customer_id,
-            as_of=as_of,
-            reasons=tuple(reasons),
-            level=lvl,
-            level_code=label.code,
-            label_zh=label.label_zh,
-            label_en=label.label_en,
-            rank=int(rank[0]),
-            population=state.n_customers,
-            value=float(value[0]),
-            share=float(share[0]),
-            current_value=float(parts.current[0]),
-            future_value=future,
-            revenue=decimal_from_cents(revenue),
-            margin_known=decimal_from_cents(int(parts.margin_known[0])),
-            cost_known_share=1.0 if revenue == 0 else (revenue - unknown) / revenue,
-            currency=batch.currency,
-        )
+    def _top_orders(self, batch: CustomerBatch, window: NDArray[np.bool_]) -> Ragged:
+        """Each customer's (up to 5) orders that bring the most value, best first.
+
+        One sort by (customer, -contribution, id), then the first 5 of each customer.
+        """
+        cfg = self.config
+        total = cents(batch.order_total) / 100.0
+        cost = batch.order_cost
+        margin = np.where(np.isnan(cost), cfg.unknown_cost_margin_rate * total, total - cost)
+        contribution = cfg.margin_weight * margin + cfg.revenue_weight * total
+        return ids_by_customer(batch, window, -contribution, limit=_TOP_ORDERS)
 
     def _window(self, batch: CustomerBatch, as_of_s: float) -> NDArray[np.bool_]:
         w = window_seconds(self.config.window_days)
         return (batch.order_time <= as_of_s) & (batch.order_time > as_of_s - w)
 
+    # --- each row's result, its reasons as sentences --------------------------------------
+
+    def _result(
+        self,
+        batch: CustomerBatch,
+        facts: _PyramidFacts,
+        reasons: ReasonColumns,
+        i: int,
+        as_of: datetime,
+    ) -> PyramidResult:
+        """Row ``i``'s result: its values from the columns, its reasons as sentences."""
+        cfg, state = self.config, self.state
+        parts = facts.parts
+        lvl, rank = int(facts.level[i]), int(facts.rank[i])
+        label = cfg.levels[lvl - 1]
+        currency = batch.currency if facts.has_orders[i] else None
+        money_in = currency or state.currency or ""
+        value, future = float(facts.value[i]), float(facts.future[i])
+        revenue, unknown = int(parts.revenue[i]), int(parts.revenue_unknown[i])
+        out: list[Reason] = []
+        for j, code in enumerate(reasons.codes_of(i)):
+            evidence = reasons.evidence_of(i, j)
+            if code == "loyalty.pyramid.level":
+                out.append(self._level_reason(lvl, rank, float(facts.share[i]), evidence))
+            elif code in ("loyalty.pyramid.value", "loyalty.pyramid.no_purchases"):
+                out.append(self._value_reason(parts, i, value, money_in))
+            elif code == "loyalty.pyramid.cost_assumed":
+                out.append(
+                    Reason(
+                        code=code,
+                        message=(
+                            f"Cost unknown for {int(facts.n_unknown[i])} order(s) "
+                            f"({format_money(decimal_from_cents(unknown), money_in).strip()} "
+                            f"paid): margin assumed at {cfg.unknown_cost_margin_rate:.0%} of "
+                            "the amount paid."
+                        ),
+                        weight=0.5,
+                        evidence=evidence,
+                    )
+                )
+            elif code == "loyalty.pyramid.future_ignored":
+                out.append(
+                    Reason(
+                        code=code,
+                        message=(
+                            f"{FUTURE_SOURCE} predicted a future value, but the population was "
+                            "fitted without one, so it is left out; fit with Pipeline.fit or "
+                            "fit_values(future_value=...) to include it."
+                        ),
+                        weight=0.0,
+                    )
+                )
+            else:
+                out.append(
+                    Reason(
+                        code=code,
+                        message=(
+                            f"Future value {format_money(future, money_in).strip()} predicted "
+                            f"by {FUTURE_SOURCE}, weighted {cfg.future_weight:g}."
+                        ),
+                        weight=0.5,
+                    )
+                )
+        return PyramidResult(
+            scorer=self.name,
+            customer_id=str(batch.customer_ids[i]),
+            as_of=as_of,
+            reasons=tuple(out),
+            level=lvl,
+            level_code=label.code,
+            label_zh=label.label_zh,
+            label_en=label.label_en,
+            rank=rank,
+            population=state.n_customers,
+            value=value,
+            share=float(facts.share[i]),
+            current_value=float(parts.current[i]),
+            future_value=future,
+            revenue=decimal_from_cents(revenue),
+            margin_known=decimal_from_cents(int(parts.margin_known[i])),
+            cost_known_share=1.0 if revenue == 0 else (revenue - unknown) / revenue,
+            currency=currency,
+        )
+
     def _level_reason(
-        self, batch: CustomerBatch, as_of_s: float, level: int, rank: int, share: float
+        self, level: int, rank: int, share: float, evidence: tuple[str, ...]
     ) -> Reason:
         cfg, state = self.config, self.state
         label = cfg.levels[level - 1]
         lo = 1 if level == 1 else state.cut_ranks[level - 2] + 1
         hi = state.cut_ranks[level - 1] if level <= len(state.cut_ranks) else state.n_customers
         band = f"ranks {lo}-{hi}" if lo <= hi else "no fitted customer"
-        # Evidence: the customer's orders that bring the most value, best first.
-        sel = self._window(batch, as_of_s)
-        idx = np.flatnonzero(sel)
-        total = cents(batch.order_total[idx]) / 100.0
-        cost = batch.order_cost[idx]
-        margin = np.where(np.isnan(cost), cfg.unknown_cost_margin_rate * total, total - cost)
-        contribution = cfg.margin_weight * margin + cfg.revenue_weight * total
-        ids = batch.order_ids[idx] if batch.order_ids is not None else np.array([], dtype=str)
-        top = np.lexsort((ids, -contribution))[:5] if ids.size else np.array([], dtype=np.int64)
         return Reason(
             code="loyalty.pyramid.level",
             message=(
@@ -593,34 +765,34 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
                 f"{state.n_customers} by value (level {level} is {band}); "
                 f"{share:.1%} of the population's value."
             ),
-            evidence=tuple(str(i) for i in ids[top]),
+            evidence=evidence,
         )
 
-    def _value_reason(self, parts: _Parts, value: float, currency: str) -> Reason:
+    def _value_reason(self, parts: _Parts, i: int, value: float, currency: str) -> Reason:
         cfg = self.config
 
         def money(c: int | float) -> str:
             return format_money(decimal_from_cents(c), currency).strip()
 
-        orders = int(parts.orders[0])
+        orders = int(parts.orders[i])
         if orders == 0:
             return Reason(
                 code="loyalty.pyramid.no_purchases",
                 message="No completed orders: current value 0.00.",
                 weight=0.5,
             )
-        margin = int(parts.margin_known[0]) + cfg.unknown_cost_margin_rate * int(
-            parts.revenue_unknown[0]
+        margin = int(parts.margin_known[i]) + cfg.unknown_cost_margin_rate * int(
+            parts.revenue_unknown[i]
         )
         terms = []
         if cfg.margin_weight:
             terms.append(f"gross profit {money(margin)}" + _times(cfg.margin_weight))
         if cfg.revenue_weight:
-            terms.append(f"revenue {money(int(parts.revenue[0]))}" + _times(cfg.revenue_weight))
+            terms.append(f"revenue {money(int(parts.revenue[i]))}" + _times(cfg.revenue_weight))
         if cfg.order_handling_cost:
             terms.append(f"minus handling {money(float(cfg.order_handling_cost) * 100 * orders)}")
         if cfg.unit_handling_cost:
-            units = int(parts.units[0])
+            units = int(parts.units[i])
             terms.append(
                 f"minus unit handling {money(float(cfg.unit_handling_cost) * 100 * units)}"
             )
@@ -628,10 +800,28 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
             code="loyalty.pyramid.value",
             message=(
                 f"Value {format_money(round(value, 2), currency).strip()} from {orders} completed "
-                f"order(s) (paid {money(int(parts.revenue[0]))}): {', '.join(terms)}."
+                f"order(s) (paid {money(int(parts.revenue[i]))}): {', '.join(terms)}."
             ),
             weight=0.5,
         )
+
+
+_TOP_ORDERS = 5
+"""How many of a customer's most valuable orders the level reason cites."""
+
+
+@dataclass(frozen=True)
+class _PyramidFacts:
+    """What each row's result needs, beyond the reason columns."""
+
+    parts: _Parts
+    value: NDArray[np.float64]
+    future: NDArray[np.float64]
+    rank: NDArray[np.int64]
+    level: NDArray[np.int64]
+    share: NDArray[np.float64]
+    n_unknown: NDArray[np.int64]  # orders of unknown cost in the window
+    has_orders: NDArray[np.bool_]
 
 
 def _times(weight: float) -> str:
@@ -639,9 +829,11 @@ def _times(weight: float) -> str:
 
 
 def _predicted_value(upstream: Upstream) -> float:
-    """The ``predicted_value`` of the ``churn.risk`` result, 0.0 when absent."""
+    """The ``predicted_value`` of the ``churn.risk`` result, 0.0 when absent or None."""
     result = upstream.get(FUTURE_SOURCE)
-    value = getattr(result, "predicted_value", None) if result is not None else None
+    if not isinstance(result, HasPredictedValue):
+        return 0.0
+    value: object = result.predicted_value
     if value is None:
         return 0.0
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):

@@ -25,18 +25,22 @@ from custcare.loyalty._common import (
     cents,
     decimal_from_cents,
     format_money,
-    order_ids,
     window_seconds,
 )
 from custcare.models import AwareDatetime, CustomerHistory, Money
 from custcare.scoring import (
     BatchScores,
     PopulationScorer,
+    Ragged,
     Reason,
+    ReasonColumns,
+    ReasonSlot,
     ScorerConfig,
     ScoreResult,
     ScorerTraits,
     Upstream,
+    UpstreamScores,
+    check_as_of,
 )
 
 __all__ = [
@@ -46,6 +50,7 @@ __all__ = [
     "RFMConfig",
     "RFMResult",
     "RFMScorer",
+    "RFMScores",
     "RFMSegment",
     "RFMState",
 ]
@@ -319,6 +324,9 @@ class RFMResult(ScoreResult):
         "frequency_score",
         "monetary_score",
         "segment",
+        "label_zh",
+        "label_en",
+        "customer_value",
     )
 
     recency_days: Annotated[float, Field(ge=0)] | None
@@ -342,9 +350,29 @@ class RFMResult(ScoreResult):
     segment_en: str
     currency: str | None
 
+    @property
+    def label_zh(self) -> str:
+        """Chinese segment name (``segment_zh``), named like the other scorers' labels."""
+        return self.segment_zh
+
+    @property
+    def label_en(self) -> str:
+        """English segment name (``segment_en``), named like the other scorers' labels."""
+        return self.segment_en
+
+
+class RFMScores(BatchScores):
+    """`RFMScorer.score_batch` output; offers ``customer_value`` to other scorers."""
+
+    @property
+    def customer_value(self) -> NDArray[np.float64]:
+        """``(R + F + M - 3) / 12`` per row, in ``[0, 1]``."""
+        return self.columns["customer_value"]
+
 
 @dataclass(frozen=True)
 class _RFMColumns:
+    last_time: NDArray[np.float64]  # NaN when no purchase
     recency_days: NDArray[np.float64]  # NaN when no purchase
     frequency: NDArray[np.int64]
     monetary: NDArray[np.int64]  # cents
@@ -356,8 +384,8 @@ class _RFMColumns:
 
 def _values(
     batch: CustomerBatch, as_of_s: float, window_days: int | None
-) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
-    """Recency in days (NaN: no purchase), frequency, and spend in cents."""
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+    """Last purchase time and recency in days (NaN: no purchase), frequency, spend in cents."""
     n = batch.n_customers
     last = batch.last_order_time(as_of_s)
     recency = (as_of_s - last) / SECONDS_PER_DAY
@@ -365,7 +393,7 @@ def _values(
     idx = batch.order_customer[sel]
     freq = np.bincount(idx, minlength=n).astype(np.int64)
     spend = np.bincount(idx, weights=cents(batch.order_total[sel]), minlength=n).astype(np.int64)
-    return recency, freq, spend
+    return last, recency, freq, spend
 
 
 def _bins(edges: Edges, values: NDArray[Any]) -> NDArray[np.int64]:
@@ -373,6 +401,77 @@ def _bins(edges: Edges, values: NDArray[Any]) -> NDArray[np.int64]:
     return np.searchsorted(np.asarray(edges, dtype=np.float64), values, side="left").astype(
         np.int64
     )
+
+
+def customer_order(
+    customer: NDArray[np.int64], key: NDArray[np.float64], ids: NDArray[np.str_]
+) -> NDArray[np.int64]:
+    """The order that sorts rows by customer, then ``key``, then id, with no string sort.
+
+    ``key`` is replaced by its rank, so (customer, rank) packs into one integer
+    sorted at once; then only the runs of equal (customer, key), few in real data,
+    are re-sorted by id.
+    """
+    m = customer.size
+    if bool(np.all(customer[1:] >= customer[:-1])) and bool(
+        np.all((customer[1:] != customer[:-1]) | (key[1:] >= key[:-1]))
+    ):
+        order: NDArray[np.int64] = np.arange(m, dtype=np.int64)  # already sorted
+    else:
+        by_key = np.argsort(key)
+        new = np.empty(m, dtype=np.bool_)
+        new[:1] = True
+        np.not_equal(key[by_key][1:], key[by_key][:-1], out=new[1:])
+        rank = np.empty(m, dtype=np.int64)
+        rank[by_key] = np.cumsum(new) - 1
+        span = int(rank[by_key[-1]]) + 1
+        if (int(customer.max()) + 1) * span < 2**62:
+            order = np.argsort(customer * span + rank).astype(np.int64)
+        else:  # pragma: no cover - over 4e18 (customer, key) pairs
+            order = np.lexsort((rank, customer)).astype(np.int64)
+    c, k = customer[order], key[order]
+    tie = (c[1:] == c[:-1]) & (k[1:] == k[:-1])
+    if tie.any():
+        in_run = np.zeros(m, dtype=np.bool_)
+        in_run[1:] |= tie
+        in_run[:-1] |= tie
+        at = np.flatnonzero(in_run)
+        run = np.cumsum(np.concatenate(([True], ~tie)))[at]
+        order[at] = order[at][np.lexsort((ids[order[at]], run))]
+    return order
+
+
+def ids_by_customer(
+    batch: CustomerBatch,
+    mask: NDArray[np.bool_],
+    key: NDArray[np.float64],
+    limit: int | None = None,
+) -> Ragged:
+    """The ids of the selected orders, per customer, by ``key`` (one per order) then id.
+
+    With ``limit``, only each customer's first ``limit`` ids.
+    """
+    n = batch.n_customers
+    idx = np.flatnonzero(mask)
+    if batch.order_ids is None or idx.size == 0:
+        return Ragged.empty(n)
+    customer = batch.order_customer[idx]
+    order = customer_order(customer, key[idx], batch.order_ids[idx])
+    counts = np.bincount(customer, minlength=n)
+    if limit is not None:
+        start = np.repeat(np.cumsum(counts) - counts, counts)  # first row of each customer
+        order = order[np.arange(order.size) - start < limit]
+        counts = np.minimum(counts, limit)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    values = batch.order_ids[idx[order]]
+    offsets.flags.writeable = False
+    values.flags.writeable = False
+    return Ragged(offsets, values)
+
+
+def _edges_text(values: Edges, unit: str = "") -> str:
+    return " / ".join(f"{v:,.2f}".rstrip("0").rstrip(".") for v in values) + unit
 
 
 class RFMScorer(PopulationScorer[RFMConfig, RFMResult, RFMState]):
@@ -385,6 +484,9 @@ class RFMScorer(PopulationScorer[RFMConfig, RFMResult, RFMState]):
     upper-inclusive), so ties always land in the same bin and many equal values
     (one-time buyers) get the low frequency score. Customers with no completed
     order score R=1, F=1, M=1 and get the segment ``"no_purchase"``.
+
+    One columnar path (`score_batch`) computes every value, score, segment and
+    reason; `score` is a one-row view of it.
 
     Examples:
         >>> from custcare.datasets import sample_shop
@@ -405,7 +507,7 @@ class RFMScorer(PopulationScorer[RFMConfig, RFMResult, RFMState]):
 
     def _fit_batch(self, batch: CustomerBatch, *, as_of: datetime) -> RFMState:
         cfg = self.config
-        recency, freq, spend = _values(batch, to_epoch_seconds(as_of), cfg.window_days)
+        _, recency, freq, spend = _values(batch, to_epoch_seconds(as_of), cfg.window_days)
         buyers = ~np.isnan(recency)
         n_buyers = int(buyers.sum())
 
@@ -440,19 +542,32 @@ class RFMScorer(PopulationScorer[RFMConfig, RFMResult, RFMState]):
             currency=batch.currency,
         )
 
-    def _kernel(self, batch: CustomerBatch, as_of_s: float) -> _RFMColumns:
+    # --- the one columnar path; the per-customer path is a one-row view of it ----------
+
+    def _kernel(
+        self, batch: CustomerBatch, as_of_s: float, table: NDArray[np.int64], no_purchase: int
+    ) -> _RFMColumns:
         state = self.state
-        recency, freq, spend = _values(batch, as_of_s, self.config.window_days)
+        last, recency, freq, spend = _values(batch, as_of_s, self.config.window_days)
         none = np.isnan(recency)
         r = 5 - _bins(state.recency_edges, np.where(none, np.inf, recency))
         f = 1 + _bins(state.frequency_edges, freq)
         m = 1 + _bins(state.monetary_edges, spend / 100.0)
-        labels, table = self.config.segment_table()
-        segment = np.where(none, len(labels) - 1, table[r - 1, f - 1, m - 1])
-        return _RFMColumns(recency, freq, spend, r, f, m, segment)
+        segment = np.where(none, no_purchase, table[r - 1, f - 1, m - 1])
+        return _RFMColumns(last, recency, freq, spend, r, f, m, segment)
 
-    def score_batch(self, batch: CustomerBatch, *, as_of: datetime) -> BatchScores:
+    def score_batch(
+        self, batch: CustomerBatch, *, as_of: datetime, upstream: UpstreamScores | None = None
+    ) -> RFMScores:
         """Every customer's scores and segment at once, vectorised over the columns.
+
+        Gives the same values as `score` for the `RFMResult.batch_columns` (money as
+        float, a missing recency as NaN), reason codes and evidence as columns
+        (`BatchScores.reasons`), and `BatchScores.result` builds any row's full
+        `RFMResult`. RFM reads no other scorer: ``upstream`` is accepted and unused.
+
+        Raises:
+            custcare.errors.NotFittedError: before `fit`.
 
         Examples:
             >>> from custcare.batch import from_histories
@@ -460,14 +575,56 @@ class RFMScorer(PopulationScorer[RFMConfig, RFMResult, RFMState]):
             >>> shop = sample_shop()
             >>> batch = from_histories(shop.histories)
             >>> rfm = RFMScorer().fit(batch, as_of=shop.as_of)
-            >>> rfm.score_batch(batch, as_of=shop.as_of).row("C0001")["segment"]
-            'champions'
+            >>> scores = rfm.score_batch(batch, as_of=shop.as_of)
+            >>> scores.row("C0001")["segment"], scores.row("C0001")["label_zh"]
+            ('champions', '冠军客户')
+            >>> scores.reasons.codes_of(0)[:2]
+            ('loyalty.rfm.segment', 'loyalty.rfm.recency')
+            >>> scores.result(0) == rfm.score(shop.histories[0], as_of=shop.as_of)
+            True
         """
         self._check_ready()
-        cols = self._kernel(batch.until(as_of), to_epoch_seconds(as_of))
-        labels, _ = self.config.segment_table()
-        codes = np.array([lab.code for lab in labels])
-        return BatchScores.build(
+        as_of = check_as_of(as_of)
+        return self._scores(batch.until(as_of), as_of)
+
+    def _score(self, history: CustomerHistory, *, as_of: datetime, upstream: Upstream) -> RFMResult:
+        result = self._scores(from_histories([history]), as_of).result(0)
+        assert isinstance(result, RFMResult)
+        return result
+
+    def _scores(self, batch: CustomerBatch, as_of: datetime) -> RFMScores:
+        """Columns, reasons and per-row results of a batch already cut at ``as_of``."""
+        cfg = self.config
+        n = batch.n_customers
+        as_of_s = to_epoch_seconds(as_of)
+        labels, table = cfg.segment_table()
+        cols = self._kernel(batch, as_of_s, table, len(labels) - 1)
+        buyer = ~np.isnan(cols.recency_days)
+        cust, t = batch.order_customer, batch.order_time
+        counted = (t <= as_of_s) & (t > as_of_s - window_seconds(cfg.window_days))
+        last = (t <= as_of_s) & (t == cols.last_time[cust])
+        last_ids = ids_by_customer(batch, last, t)
+        counted_ids = ids_by_customer(batch, counted, t)
+        reasons = ReasonColumns.build(
+            n,
+            [
+                # A customer without purchases has no last order: nothing to cite.
+                ReasonSlot(
+                    np.where(buyer, "loyalty.rfm.segment", "loyalty.rfm.no_purchases"),
+                    True,
+                    last_ids,
+                ),
+                ReasonSlot("loyalty.rfm.recency", buyer, last_ids),
+                ReasonSlot("loyalty.rfm.frequency", buyer, counted_ids),
+                ReasonSlot("loyalty.rfm.monetary", buyer, counted_ids),
+            ],
+        )
+        # The result's currency: the orders', None for a customer without any order.
+        has_orders = (np.bincount(cust, minlength=n) > 0) | (
+            np.bincount(batch.uncounted_customer, minlength=n) > 0
+        )
+        seg = cols.segment
+        return RFMScores.build(
             self.name,
             batch.customer_ids,
             {
@@ -477,100 +634,76 @@ class RFMScorer(PopulationScorer[RFMConfig, RFMResult, RFMState]):
                 "recency_score": cols.r,
                 "frequency_score": cols.f,
                 "monetary_score": cols.m,
-                "segment": codes[cols.segment],
+                "segment": np.array([lab.code for lab in labels])[seg],
+                "label_zh": np.array([lab.label_zh for lab in labels])[seg],
+                "label_en": np.array([lab.label_en for lab in labels])[seg],
+                "customer_value": (cols.r + cols.f + cols.m - 3) / 12,
             },
+            reasons=reasons,
+            as_of=as_of,
+            explain=lambda i: self._result(batch, cols, labels, has_orders, reasons, i, as_of),
         )
 
-    def _score(self, history: CustomerHistory, *, as_of: datetime, upstream: Upstream) -> RFMResult:
+    def _result(
+        self,
+        batch: CustomerBatch,
+        cols: _RFMColumns,
+        labels: tuple[LevelLabel, ...],
+        has_orders: NDArray[np.bool_],
+        reasons: ReasonColumns,
+        i: int,
+        as_of: datetime,
+    ) -> RFMResult:
+        """Row ``i``'s result: its values from the columns, its reasons as sentences."""
         cfg, state = self.config, self.state
-        batch = from_histories([history])
-        as_of_s = to_epoch_seconds(as_of)
-        cols = self._kernel(batch, as_of_s)
-        r, f, m = int(cols.r[0]), int(cols.f[0]), int(cols.m[0])
-        labels, _ = cfg.segment_table()
-        seg = labels[int(cols.segment[0])]
-        currency = batch.currency or state.currency or ""
-        recency = float(cols.recency_days[0])
-        monetary = decimal_from_cents(cols.monetary[0])
-        counted = (batch.order_time <= as_of_s) & (
-            batch.order_time > as_of_s - window_seconds(cfg.window_days)
-        )
-        last = (
-            batch.order_time == np.nanmax(batch.order_time)
-            if batch.n_orders
-            else np.zeros(0, dtype=np.bool_)
-        )
-        last_ids = order_ids(batch, last)
+        r, f, m = int(cols.r[i]), int(cols.f[i]), int(cols.m[i])
+        seg = labels[int(cols.segment[i])]
+        currency = batch.currency if has_orders[i] else None
+        recency = float(cols.recency_days[i])
+        frequency = int(cols.frequency[i])
+        monetary = decimal_from_cents(cols.monetary[i])
         within = "" if cfg.window_days is None else f" in the last {cfg.window_days} days"
-
-        def edges(values: Edges, unit: str = "") -> str:
-            return " / ".join(f"{v:,.2f}".rstrip("0").rstrip(".") for v in values) + unit
-
-        reasons: list[Reason] = []
-        if np.isnan(recency):
-            reasons.append(
-                Reason(
-                    code="loyalty.rfm.no_purchases",
-                    message=(
-                        f"{seg.label_en} ({seg.label_zh}): no completed order up to "
-                        f"{as_of.date().isoformat()}, so R=1, F=1, M=1."
-                    ),
+        out: list[Reason] = []
+        for j, code in enumerate(reasons.codes_of(i)):
+            evidence = reasons.evidence_of(i, j)
+            if code == "loyalty.rfm.no_purchases":
+                message = (
+                    f"{seg.label_en} ({seg.label_zh}): no completed order up to "
+                    f"{as_of.date().isoformat()}, so R=1, F=1, M=1."
                 )
-            )
-        else:
-            rule = cfg.rule_for(r, f, m)
-            reasons.append(
-                Reason(
-                    code="loyalty.rfm.segment",
-                    message=(
-                        f"{seg.label_en} ({seg.label_zh}): R={r}, F={f}, M={m} "
-                        f"(FM={(f + m + 1) // 2}) falls in the rule {rule.describe()}."
-                    ),
-                    evidence=last_ids,
+                out.append(Reason(code=code, message=message))
+            elif code == "loyalty.rfm.segment":
+                message = (
+                    f"{seg.label_en} ({seg.label_zh}): R={r}, F={f}, M={m} "
+                    f"(FM={(f + m + 1) // 2}) falls in the rule {cfg.rule_for(r, f, m).describe()}."
                 )
-            )
-            reasons.append(
-                Reason(
-                    code="loyalty.rfm.recency",
-                    message=(
-                        f"Last completed order {recency:.1f} days before as_of: recency score "
-                        f"{r} (edges {edges(state.recency_edges, ' days')})."
-                    ),
-                    weight=1 / 3,
-                    evidence=last_ids,
+                out.append(Reason(code=code, message=message, evidence=evidence))
+            elif code == "loyalty.rfm.recency":
+                message = (
+                    f"Last completed order {recency:.1f} days before as_of: recency score "
+                    f"{r} (edges {_edges_text(state.recency_edges, ' days')})."
                 )
-            )
-        if not np.isnan(recency):
-            ids = order_ids(batch, counted)
-            reasons.append(
-                Reason(
-                    code="loyalty.rfm.frequency",
-                    message=(
-                        f"{int(cols.frequency[0])} completed order(s){within}: frequency "
-                        f"score {f} (edges {edges(state.frequency_edges)})."
-                    ),
-                    weight=1 / 3,
-                    evidence=ids,
+                out.append(Reason(code=code, message=message, weight=1 / 3, evidence=evidence))
+            elif code == "loyalty.rfm.frequency":
+                message = (
+                    f"{frequency} completed order(s){within}: frequency "
+                    f"score {f} (edges {_edges_text(state.frequency_edges)})."
                 )
-            )
-            reasons.append(
-                Reason(
-                    code="loyalty.rfm.monetary",
-                    message=(
-                        f"Spent {format_money(monetary, currency).strip()}{within}: monetary "
-                        f"score {m} (edges {edges(state.monetary_edges)})."
-                    ),
-                    weight=1 / 3,
-                    evidence=ids,
+                out.append(Reason(code=code, message=message, weight=1 / 3, evidence=evidence))
+            else:
+                money = format_money(monetary, currency or state.currency or "").strip()
+                message = (
+                    f"Spent {money}{within}: monetary "
+                    f"score {m} (edges {_edges_text(state.monetary_edges)})."
                 )
-            )
+                out.append(Reason(code=code, message=message, weight=1 / 3, evidence=evidence))
         return RFMResult(
             scorer=self.name,
-            customer_id=history.customer_id,
+            customer_id=str(batch.customer_ids[i]),
             as_of=as_of,
-            reasons=tuple(reasons),
+            reasons=tuple(out),
             recency_days=None if np.isnan(recency) else recency,
-            frequency=int(cols.frequency[0]),
+            frequency=frequency,
             monetary=monetary,
             recency_score=r,
             frequency_score=f,
@@ -579,5 +712,5 @@ class RFMScorer(PopulationScorer[RFMConfig, RFMResult, RFMState]):
             segment=seg.code,
             segment_zh=seg.label_zh,
             segment_en=seg.label_en,
-            currency=batch.currency,
+            currency=currency,
         )
