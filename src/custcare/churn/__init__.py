@@ -42,6 +42,7 @@ from custcare.churn._risk import (
     ChurnRiskConfig,
     ChurnRiskResult,
     ChurnRiskScorer,
+    ChurnRiskScores,
     ChurnRiskState,
     RiskBand,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "ChurnRiskConfig",
     "ChurnRiskResult",
     "ChurnRiskScorer",
+    "ChurnRiskScores",
     "ChurnRiskState",
     "EvidenceKind",
     "GammaGammaModel",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,14 +31,26 @@ from custcare.models import CustomerHistory, LabelledEnum
 from custcare.scoring import (
     BatchScores,
     PopulationScorer,
+    Ragged,
     Reason,
+    ReasonColumns,
+    ReasonSlot,
     ScorerConfig,
     ScoreResult,
     ScorerTraits,
     Upstream,
+    UpstreamScores,
+    check_as_of,
 )
 
-__all__ = ["ChurnRiskConfig", "ChurnRiskResult", "ChurnRiskScorer", "ChurnRiskState", "RiskBand"]
+__all__ = [
+    "ChurnRiskConfig",
+    "ChurnRiskResult",
+    "ChurnRiskScorer",
+    "ChurnRiskScores",
+    "ChurnRiskState",
+    "RiskBand",
+]
 
 
 class RiskBand(LabelledEnum):
@@ -104,7 +116,7 @@ class ChurnRiskResult(ScoreResult):
 
     Attributes:
         method: ``bgnbd`` or ``gap``.
-        band: The risk band.
+        band: The risk band (its labels: `label_zh`, `label_en`).
         risk: The ranking quantity, higher = more at risk: P(no purchase in the
             horizon) for ``bgnbd``; ``ratio / (1 + ratio)`` of the gap ratio for ``gap``
             (a monotone transform, not a probability). None without purchases.
@@ -116,10 +128,22 @@ class ChurnRiskResult(ScoreResult):
         days_since_last: Days since the last purchase.
         typical_gap_days: The gap the ``gap`` method compared with.
         horizon_days: The horizon, in days.
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> from custcare.models import Customer, CustomerHistory
+        >>> as_of = datetime(2025, 1, 1, tzinfo=timezone.utc)
+        >>> new = CustomerHistory(customer=Customer(id="u1", created_at=as_of))
+        >>> r = ChurnRiskScorer(method="gap").score(new, as_of=as_of)
+        >>> r.band.value, r.label_zh, r.label_en, r.risk
+        ('no_purchases', '未购买', 'No purchases yet', None)
     """
 
     batch_columns: ClassVar[tuple[str, ...]] = (
+        "method",
         "band",
+        "label_zh",
+        "label_en",
         "risk",
         "p_alive",
         "p_no_purchase",
@@ -142,6 +166,57 @@ class ChurnRiskResult(ScoreResult):
     typical_gap_days: float | None = None
     horizon_days: float
 
+    @property
+    def label_zh(self) -> str:
+        """Chinese label of the band, e.g. ``有流失风险``."""
+        return self.band.label_zh
+
+    @property
+    def label_en(self) -> str:
+        """English label of the band, e.g. ``At risk``."""
+        return self.band.label_en
+
+
+class ChurnRiskScores(BatchScores):
+    """`ChurnRiskScorer.score_batch` output; offers its columns to other scorers.
+
+    The value pyramid (``loyalty.pyramid``) reads ``predicted_value`` through
+    `custcare.scoring.PredictedValueScores` as the future value of each customer;
+    ``churn.cause`` reads ``band`` and ``method``.
+    """
+
+    @property
+    def band(self) -> NDArray[np.str_]:
+        """The risk band code per row, e.g. ``"at_risk"`` (`RiskBand` values)."""
+        return self.columns["band"]
+
+    @property
+    def method(self) -> NDArray[np.str_]:
+        """The method that gave each row's band: ``"bgnbd"`` or ``"gap"``."""
+        return self.columns["method"]
+
+    @property
+    def predicted_value(self) -> NDArray[np.float64]:
+        """Predicted value over the horizon per row; NaN where there is none.
+
+        There is none for a customer without a purchase, with the ``gap`` method,
+        and when no spend model could be fitted.
+        """
+        return self.columns["predicted_value"]
+
+
+# The float columns of the kernel, which are also float | None fields of the result.
+_VALUES: tuple[str, ...] = (
+    "risk",
+    "p_alive",
+    "p_no_purchase",
+    "expected_purchases",
+    "expected_order_value",
+    "predicted_value",
+    "days_since_last",
+    "typical_gap_days",
+)
+
 
 @dataclass(frozen=True, eq=False)
 class _Columns:
@@ -160,6 +235,9 @@ class _Columns:
 
 class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRiskState]):
     """Churn risk from BG/NBD + Gamma-Gamma fitted on the population, or the gap rule.
+
+    One columnar path computes every customer's values and reasons
+    (`score_batch`); `score` is a one-row view of it.
 
     Examples:
         >>> from custcare.datasets import sample_shop
@@ -184,7 +262,7 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
 
     def _fit_batch(self, batch: CustomerBatch, *, as_of: datetime) -> ChurnRiskState:
         cfg = self.config
-        gap = median_gap_days(batch)
+        gap = _positive(median_gap_days(batch))
         if cfg.method == "gap":
             return ChurnRiskState(population_gap_days=gap, n_customers=batch.n_customers)
         s = purchase_summary(batch, to_epoch_seconds(as_of), cfg.time_unit_days)
@@ -210,18 +288,17 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
             n_customers=int(bought.sum()),
         )
 
+    # --- the vectorised kernel --------------------------------------------------------------
+
     def _columns(self, batch: CustomerBatch, as_of: datetime) -> _Columns:
+        """Every customer's numbers, NaN where they do not apply (batch cut at ``as_of``)."""
         cfg = self.config
         now = to_epoch_seconds(as_of)
-        batch = batch.until(as_of)
         s = purchase_summary(batch, now, cfg.time_unit_days)
         nan = np.full(batch.n_customers, np.nan)
         state = self.state_
-        pop_gap = (
-            state.population_gap_days
-            if state is not None and state.population_gap_days is not None
-            else cfg.population_gap_days
-        )
+        learnt = None if state is None else _positive(state.population_gap_days)
+        pop_gap = cfg.population_gap_days if learnt is None else learnt
         g = gap_kernel(batch, now, pop_gap)
         bought = s.purchases > 0
         if cfg.method == "gap":
@@ -254,8 +331,9 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
         if state.gamma_gamma is not None:
             q = state.gamma_gamma
             gg = GammaGammaModel.from_params(p=q["p"], q=q["q"], gamma=q["gamma"])
-            value[bought] = gg.expected_average_value(f, s.monetary_value[bought])
-            predicted[bought] = expected[bought] * value[bought]
+            with np.errstate(over="ignore"):  # an overflow is refused by _check_finite
+                value[bought] = gg.expected_average_value(f, s.monetary_value[bought])
+                predicted[bought] = expected[bought] * value[bought]
         edges = np.asarray(cfg.band_edges)
         band = np.where(
             bought, np.searchsorted(edges, np.nan_to_num(p_none), side="right"), len(_BANDS) - 1
@@ -274,137 +352,248 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
             s.last_order_row,
         )
 
-    def score_batch(self, batch: CustomerBatch, *, as_of: datetime) -> BatchScores:
-        """Vectorised path over columns; the same numbers as `score`."""
+    def _check_finite(self, batch: CustomerBatch, c: _Columns, bought: NDArray[np.bool_]) -> None:
+        """Refuse values a result could not hold: inf anywhere, NaN where a value is due."""
+        cfg, state = self.config, self.state_
+        due = {"risk", "days_since_last", "typical_gap_days"}
+        if cfg.method == "bgnbd":
+            due |= {"p_alive", "p_no_purchase", "expected_purchases"}
+            if state is not None and state.gamma_gamma is not None:
+                due |= {"expected_order_value", "predicted_value"}
+        bad_rows = np.zeros(batch.n_customers, dtype=np.bool_)
+        names = []
+        for name in _VALUES:
+            col: NDArray[np.float64] = getattr(c, name)
+            bad = np.isinf(col)
+            if name in due:
+                bad |= bought & np.isnan(col)
+            if bad.any():
+                names.append(name)
+                bad_rows |= bad
+        if names:
+            rows = np.flatnonzero(bad_rows)
+            shown = ", ".join(repr(str(x)) for x in batch.customer_ids[rows[:5]])
+            more = f" and {rows.size - 5} more" if rows.size > 5 else ""
+            raise DataError(
+                f"{self.name}: {', '.join(names)} not finite for customer(s) {shown}{more} "
+                f"(rows {rows[:5].tolist()}); the fitted parameters or the order amounts are "
+                "out of the models' numerical range"
+            )
+
+    # --- the one columnar path; the per-customer path is a one-row view of it ----------
+
+    def score_batch(
+        self, batch: CustomerBatch, *, as_of: datetime, upstream: UpstreamScores | None = None
+    ) -> ChurnRiskScores:
+        """Every customer's churn risk at once, vectorised over the batch's columns.
+
+        Gives the same values as `score` for the `ChurnRiskResult.batch_columns`
+        (None as NaN, the band as its code and labels), reason codes and evidence
+        as columns (`ChurnRiskScores.reasons`), and `BatchScores.result` builds any
+        row's full `ChurnRiskResult`. ``upstream`` is accepted for the batch
+        protocol; churn risk reads no other scorer.
+
+        Raises:
+            NotFittedError: with ``method="bgnbd"``, before `fit`.
+            custcare.errors.DataError: if a model value is not finite for a customer.
+
+        Examples:
+            >>> from custcare.batch import from_histories
+            >>> from custcare.datasets import sample_shop
+            >>> shop = sample_shop()
+            >>> scorer = ChurnRiskScorer(spend_penalizer=0.001).fit(shop.histories,
+            ...                                                     as_of=shop.as_of)
+            >>> scores = scorer.score_batch(from_histories(shop.histories), as_of=shop.as_of)
+            >>> scores.reasons.codes_of(0)[:2]
+            ('churn.p_no_purchase', 'churn.recency')
+            >>> scores.result(0) == scorer.score(shop.histories[0], as_of=shop.as_of)
+            True
+        """
+        as_of = check_as_of(as_of)
         self._check_ready()
-        c = self._columns(batch, as_of)
-        cols = {name: getattr(c, name) for name in ChurnRiskResult.batch_columns if name != "band"}
-        cols["band"] = np.asarray([b.value for b in _BANDS], dtype=np.str_)[c.band]
-        return BatchScores.build(self.name, batch.customer_ids, cols)
+        return self._scores(batch.until(as_of), as_of)
 
     def _score(
         self, history: CustomerHistory, *, as_of: datetime, upstream: Upstream
     ) -> ChurnRiskResult:
-        batch = from_histories([history])
+        result = self._scores(from_histories([history]), as_of).result(0)
+        assert isinstance(result, ChurnRiskResult)
+        return result
+
+    def _scores(self, batch: CustomerBatch, as_of: datetime) -> ChurnRiskScores:
+        """Columns, reasons and per-row results of a batch already cut at ``as_of``."""
+        n = batch.n_customers
         c = self._columns(batch, as_of)
-        band = _BANDS[int(c.band[0])]
-        values = {
-            name: _opt(getattr(c, name)[0])
-            for name in ChurnRiskResult.batch_columns
-            if name != "band"
+        bought = c.band != len(_BANDS) - 1
+        self._check_finite(batch, c, bought)
+        last = _last_order_ids(batch, c.last_order_row)
+        state = self.state_
+        # A customer without a purchase gets one reason; the first slot gives it (such
+        # a customer has no last order to cite), so each row's reasons come in slot order.
+        if self.config.method == "gap":
+            first = np.where(bought, "churn.gap_ratio", "churn.no_purchases")
+            slots = [ReasonSlot(first, True, last)]
+        else:
+            first = np.where(bought, "churn.p_no_purchase", "churn.no_purchases")
+            # With a spend model every buyer has a (finite) predicted value.
+            priced = state is not None and state.gamma_gamma is not None
+            slots = [
+                ReasonSlot(first, True, last),
+                ReasonSlot("churn.recency", bought, last),
+                ReasonSlot("churn.p_alive", bought, last),
+                ReasonSlot("churn.predicted_value", bought, last)
+                if priced
+                else ReasonSlot("churn.no_spend_model", bought),
+            ]
+        slots.append(ReasonSlot("churn.method", bought))
+        reasons = ReasonColumns.build(n, slots)
+        columns: dict[str, NDArray[Any]] = {
+            "method": np.repeat(np.asarray([self.config.method], dtype=np.str_), n),
+            "band": np.asarray([b.value for b in _BANDS], dtype=np.str_)[c.band],
+            "label_zh": np.asarray([b.label_zh for b in _BANDS], dtype=np.str_)[c.band],
+            "label_en": np.asarray([b.label_en for b in _BANDS], dtype=np.str_)[c.band],
         }
-        last_id = (
-            str(batch.order_ids[c.last_order_row[0]])
-            if batch.order_ids is not None and c.last_order_row[0] >= 0
-            else None
+        columns.update((name, getattr(c, name)) for name in _VALUES)
+        ids = batch.customer_ids
+        return ChurnRiskScores.build(
+            self.name,
+            ids,
+            columns,
+            reasons=reasons,
+            as_of=as_of,
+            explain=lambda i: self._result(c, reasons, str(ids[i]), i, as_of),
         )
+
+    def _result(
+        self, c: _Columns, reasons: ReasonColumns, customer_id: str, i: int, as_of: datetime
+    ) -> ChurnRiskResult:
+        """Row ``i``'s result: its values from the columns, its reasons as sentences."""
+        cfg = self.config
+        band = _BANDS[int(c.band[i])]
+        values = {name: _opt(getattr(c, name)[i]) for name in _VALUES}
+        frequency = float(c.frequency[i])
         return ChurnRiskResult(
             scorer=self.name,
-            customer_id=history.customer.id,
+            customer_id=customer_id,
             as_of=as_of,
-            method=self.config.method,
+            method=cfg.method,
             band=band,
-            horizon_days=self.config.horizon * self.config.time_unit_days,
-            reasons=self._reasons(band, values, float(c.frequency[0]), last_id),
+            horizon_days=cfg.horizon * cfg.time_unit_days,
+            reasons=tuple(
+                self._reason(code, reasons.evidence_of(i, j), band, values, frequency)
+                for j, code in enumerate(reasons.codes_of(i))
+            ),
             **values,
         )
 
-    def _reasons(
-        self, band: RiskBand, v: dict[str, float | None], frequency: float, last_id: str | None
-    ) -> tuple[Reason, ...]:
-        cfg, state = self.config, self.state_
-        ev = (last_id,) if last_id else ()
+    # --- reasons ----------------------------------------------------------------------------
+
+    def _reason(
+        self,
+        code: str,
+        evidence: tuple[str, ...],
+        band: RiskBand,
+        v: dict[str, float | None],
+        frequency: float,
+    ) -> Reason:
+        """The sentence of one reason code the columnar path gave a row."""
+        cfg = self.config
         days = cfg.horizon * cfg.time_unit_days
-        if band is RiskBand.NO_PURCHASES:
-            return (
-                Reason(
-                    code="churn.no_purchases",
-                    message="No completed purchase yet: churn risk does not apply.",
-                    weight=1.0,
-                ),
+        if code == "churn.no_purchases":
+            return Reason(
+                code=code,
+                message="No completed purchase yet: churn risk does not apply.",
+                weight=1.0,
             )
         since = f"Last purchase {v['days_since_last']:.0f} days ago"
-        out: list[Reason] = []
-        if cfg.method == "gap":
-            gap = v["typical_gap_days"]
+        if code == "churn.gap_ratio":
             whose = "the customer's own median gap" if frequency > 0 else "the population's gap"
-            out.append(
-                Reason(
-                    code="churn.gap_ratio",
-                    message=f"{since}; {whose} is {gap:.0f} days: band {band.value} "
-                    f"({band.label_en}).",
-                    weight=1.0,
-                    evidence=ev,
-                )
+            return Reason(
+                code=code,
+                message=f"{since}; {whose} is {v['typical_gap_days']:.0f} days: band "
+                f"{band.value} ({band.label_en}).",
+                weight=1.0,
+                evidence=evidence,
             )
-            out.append(
-                Reason(
-                    code="churn.method", message="Model-free gap rule (no fit needed).", weight=0.0
-                )
-            )
-            return tuple(out)
+        if code == "churn.method" and cfg.method == "gap":
+            return Reason(code=code, message="Model-free gap rule (no fit needed).", weight=0.0)
+        state = self.state_
         assert state is not None
         assert state.bgnbd is not None
-        out.append(
-            Reason(
-                code="churn.p_no_purchase",
+        if code == "churn.p_no_purchase":
+            return Reason(
+                code=code,
                 message=f"Probability of no purchase in the next {days:.0f} days: "
                 f"{v['p_no_purchase']:.2f}: band {band.value} ({band.label_en}).",
                 weight=0.6,
-                evidence=ev,
+                evidence=evidence,
             )
-        )
-        out.append(
-            Reason(
-                code="churn.recency",
+        if code == "churn.recency":
+            return Reason(
+                code=code,
                 message=f"{since}; {frequency:.0f} repeat purchase day(s).",
                 weight=0.25,
-                evidence=ev,
+                evidence=evidence,
             )
-        )
-        note = (
-            " (a one-time buyer is always 'alive' in BG/NBD, so ranking uses the "
-            "probability of no purchase)"
-            if frequency == 0
-            else ""
-        )
-        out.append(
-            Reason(
-                code="churn.p_alive",
+        if code == "churn.p_alive":
+            note = (
+                " (a one-time buyer is always 'alive' in BG/NBD, so ranking uses the "
+                "probability of no purchase)"
+                if frequency == 0
+                else ""
+            )
+            return Reason(
+                code=code,
                 message=f"P(alive) = {v['p_alive']:.2f}{note}.",
                 weight=0.15,
-                evidence=ev,
+                evidence=evidence,
             )
-        )
-        if v["predicted_value"] is not None:
-            out.append(
-                Reason(
-                    code="churn.predicted_value",
-                    message=f"Predicted value over {days:.0f} days: {v['predicted_value']:.2f} "
-                    f"({v['expected_purchases']:.2f} purchases x {v['expected_order_value']:.2f}).",
-                    weight=0.0,
-                    evidence=ev,
-                )
+        if code == "churn.predicted_value":
+            return Reason(
+                code=code,
+                message=f"Predicted value over {days:.0f} days: {v['predicted_value']:.2f} "
+                f"({v['expected_purchases']:.2f} purchases x {v['expected_order_value']:.2f}).",
+                weight=0.0,
+                evidence=evidence,
             )
-        else:
-            out.append(
-                Reason(
-                    code="churn.no_spend_model",
-                    message=f"No spend model: {state.gamma_gamma_error or 'not fitted'}.",
-                    weight=0.0,
-                )
-            )
-        p = state.bgnbd
-        out.append(
-            Reason(
-                code="churn.method",
-                message=f"BG/NBD fitted on {state.n_customers} customers (r={p['r']:.3f}, "
-                f"alpha={p['alpha']:.3f}, a={p['a']:.3f}, b={p['b']:.3f}; unit "
-                f"{cfg.time_unit_days:g} days).",
+        if code == "churn.no_spend_model":
+            return Reason(
+                code=code,
+                message=f"No spend model: {state.gamma_gamma_error or 'not fitted'}.",
                 weight=0.0,
             )
+        assert code == "churn.method", code
+        p = state.bgnbd
+        return Reason(
+            code=code,
+            message=f"BG/NBD fitted on {state.n_customers} customers (r={p['r']:.3f}, "
+            f"alpha={p['alpha']:.3f}, a={p['a']:.3f}, b={p['b']:.3f}; unit "
+            f"{cfg.time_unit_days:g} days).",
+            weight=0.0,
         )
-        return tuple(out)
+
+
+def _last_order_ids(batch: CustomerBatch, last_order_row: NDArray[np.int64]) -> Ragged:
+    """Each customer's last counted order id (none without purchases or ids)."""
+    n = batch.n_customers
+    if batch.order_ids is None:
+        return Ragged.empty(n)
+    cites = last_order_row >= 0
+    ids = batch.order_ids[last_order_row[cites]]
+    named = ids != ""
+    cites[cites] = named
+    # Rows are in customer order already: the offsets are a running count.
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(cites, out=offsets[1:])
+    values = ids[named]
+    offsets.flags.writeable = False
+    values.flags.writeable = False
+    return Ragged(offsets, values)
+
+
+def _positive(gap: float | None) -> float | None:
+    """A typical gap, or None when it is not a positive number (all orders split, say)."""
+    return gap if gap is not None and gap > 0 else None
 
 
 def _opt(x: np.floating | float) -> float | None:
