@@ -414,11 +414,6 @@ def test_batch_reason_columns_equal_the_per_customer_reasons(config: dict[str, A
     assert (results[-2].currency, results[-1].currency) == (None, "CNY")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ReasonColumns.evidence_lists (custcare.scoring._batch) ranks ids by their flat "
-    "index in each slot's Ragged, which is not comparable across slots of different sizes",
-)
 def test_evidence_lists_keep_the_first_citation_order() -> None:
     histories = _shop_plus()
     batch = from_histories(histories)

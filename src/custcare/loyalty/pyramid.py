@@ -28,11 +28,11 @@ from custcare.loyalty._common import (
     cents,
     decimal_from_cents,
     format_money,
+    ids_by_customer,
     searchsorted,
     window_seconds,
 )
 from custcare.loyalty._value import HasPredictedValue
-from custcare.loyalty.rfm import ids_by_customer
 from custcare.models import AwareDatetime, CustomerHistory, Money
 from custcare.scoring import (
     BatchScores,

@@ -28,6 +28,7 @@ from custcare.loyalty._common import (
     decimal_from_cents,
     format_money,
     from_epoch_seconds,
+    ids_by_customer,
     window_seconds,
 )
 from custcare.models import AwareDatetime, CustomerHistory, Money
@@ -306,6 +307,13 @@ class TierResult(ScoreResult):
         return self.level_rank / self.n_levels
 
 
+_LEVEL_CODES = (
+    "loyalty.threshold.not_member",
+    "loyalty.threshold.qualified",
+    "loyalty.threshold.entry_level",
+)
+
+
 class TierScores(BatchScores):
     """`ThresholdTierScorer.score_batch` output; offers ``customer_value`` to other scorers."""
 
@@ -510,11 +518,7 @@ class ThresholdTierScorer(BaseScorer[ThresholdConfig, TierResult]):
         by_spend = member & (spend_thr >= 0) & (q_spend >= spend_thr)
         by_orders = member & (orders_thr >= 0) & (q_orders >= orders_thr)
         conditioned = np.array([bool(lv.conditions) for lv in cfg.levels])[tier] & member
-        level_code = np.where(
-            ~member,
-            "loyalty.threshold.not_member",
-            np.where(conditioned, "loyalty.threshold.qualified", "loyalty.threshold.entry_level"),
-        )
+        level_code = np.where(~member, 0, np.where(conditioned, 1, 2))
         cites = in_window & (by_spend | by_orders)[cust] & conditioned[cust]
         top = cols.peak >= len(table)
         window_u = batch.uncounted_time > as_of_s - w
@@ -522,10 +526,17 @@ class ThresholdTierScorer(BaseScorer[ThresholdConfig, TierResult]):
         reasons = ReasonColumns.build(
             n,
             [
-                ReasonSlot(level_code, True, _ids_by_time(batch, cites)),
+                ReasonSlot(
+                    _LEVEL_CODES,
+                    True,
+                    ids_by_customer(batch, cites, batch.order_time),
+                    index=level_code,
+                ),
                 ReasonSlot("loyalty.threshold.held", held),
                 ReasonSlot(
-                    np.where(top, "loyalty.threshold.top_level", "loyalty.threshold.gap"), True
+                    ("loyalty.threshold.gap", "loyalty.threshold.top_level"),
+                    True,
+                    index=top.view(np.int8),
                 ),
                 ReasonSlot(
                     "loyalty.threshold.uncounted_orders",
@@ -803,17 +814,6 @@ def _totals_before_exits(
     csum = np.concatenate(([0], np.cumsum(amount[order])))
     rows, starts = cust[order][sel], t[order][sel]
     return rows, starts, (csum[hi] - csum[lo]).astype(np.int64), (hi - lo).astype(np.int64)
-
-
-def _ids_by_time(batch: CustomerBatch, mask: NDArray[np.bool_]) -> Ragged:
-    """The ids of the selected orders, per customer, in time then id order."""
-    n = batch.n_customers
-    if batch.order_ids is None:
-        return Ragged.empty(n)
-    idx = np.flatnonzero(mask)
-    ids = batch.order_ids[idx]
-    order = np.lexsort((ids, batch.order_time[idx]))
-    return Ragged.from_pairs(batch.order_customer[idx][order], ids[order], n)
 
 
 def _uncounted_ids(batch: CustomerBatch, mask: NDArray[np.bool_]) -> Ragged:

@@ -99,21 +99,42 @@ class ReasonSlot:
     """One kind of reason a batch path may give, for the rows where it applies.
 
     Attributes:
-        code: The reason code, one for all rows or one per row.
+        code: The reason code: one for all rows, or one per row (a string array,
+            or better for large batches ``(choices, index)``: the codes and each
+            row's index into them, which needs no string work).
         present: Where the reason applies (one bool, or one per row).
         evidence: Ids of the records behind it, per row; None when it cites none.
+
+    Examples:
+        >>> slot = ReasonSlot(("a.low", "a.high"), np.array([True, True]),
+        ...                   index=np.array([1, 0]))
+        >>> ReasonColumns.build(2, [slot]).codes_of(0)
+        ('a.high',)
     """
 
-    code: str | NDArray[np.str_]
+    code: str | tuple[str, ...] | NDArray[np.str_]
     present: bool | NDArray[np.bool_]
     evidence: Ragged | None = None
+    index: NDArray[np.integer[Any]] | None = None
+
+    def _encoded(self, n: int) -> tuple[tuple[str, ...], NDArray[np.int64]]:
+        """The slot's codes as a vocabulary and one index per row."""
+        if isinstance(self.code, str):
+            return (self.code,), np.zeros(n, dtype=np.int64)
+        if isinstance(self.code, tuple):
+            if self.index is None:
+                raise ValueError("a tuple of codes needs index=, one entry per row")
+            return self.code, np.broadcast_to(np.asarray(self.index, dtype=np.int64), (n,))
+        words, index = np.unique(np.asarray(self.code, dtype=np.str_), return_inverse=True)
+        return tuple(str(w) for w in words), np.broadcast_to(index.reshape(-1), (n,))
 
 
 @dataclass(frozen=True, eq=False)
 class ReasonColumns:
     """Every row's reasons as columns: codes in order, and the records behind each.
 
-    ``codes[i]`` holds row ``i``'s codes, most important first, padded with ``""``;
+    Codes are held as small integers into `vocabulary` (no text per row):
+    ``index[i]`` holds row ``i``'s codes, most important first, padded with -1;
     ``slot[i, j]`` says which `ReasonSlot` gave the ``j``-th reason, so its
     evidence is ``evidence[slot[i, j]].row(i)``.
 
@@ -126,25 +147,33 @@ class ReasonColumns:
         (('a.first', 'a.second'), ('a.second',), ('o2', 'o3'))
     """
 
-    codes: NDArray[np.str_]
-    slot: NDArray[np.int64]
+    vocabulary: tuple[str, ...]
+    index: NDArray[np.int32]
+    slot: NDArray[np.int8]
     evidence: tuple[Ragged | None, ...]
 
     @classmethod
     def build(cls, n: int, slots: Sequence[ReasonSlot]) -> ReasonColumns:
         """Stack the slots (in importance order) and move each row's reasons to the front."""
         k = len(slots)
+        if k > 127:
+            raise ValueError("at most 127 kinds of reason per scorer")
         present = np.zeros((n, k), dtype=np.bool_)
-        codes = np.full((n, k), "", dtype=object)
+        index = np.empty((n, k), dtype=np.int32)
+        vocabulary: dict[str, int] = {}
         for j, s in enumerate(slots):
             present[:, j] = s.present
-            codes[:, j] = s.code
-        codes = np.where(present, codes, "").astype(np.str_)
+            words, local = s._encoded(n)
+            ids = np.array([vocabulary.setdefault(w, len(vocabulary)) for w in words])
+            index[:, j] = ids[local] if n else 0
         # A stable sort of "absent" per row moves present reasons first, in slot order.
         order = np.argsort(~present, axis=1, kind="stable")
-        codes = np.take_along_axis(codes, order, axis=1)
-        slot = np.where(np.take_along_axis(present, order, axis=1), order, -1)
-        return cls(_frozen(codes), _frozen(slot.astype(np.int64)), tuple(s.evidence for s in slots))
+        kept = np.take_along_axis(present, order, axis=1)
+        index = np.where(kept, np.take_along_axis(index, order, axis=1), -1).astype(np.int32)
+        slot = np.where(kept, order, -1).astype(np.int8)
+        return cls(
+            tuple(vocabulary), _frozen(index), _frozen(slot), tuple(s.evidence for s in slots)
+        )
 
     @classmethod
     def from_results(cls, results: Sequence[ScoreResult]) -> ReasonColumns:
@@ -161,9 +190,15 @@ class ReasonColumns:
             slots.append(ReasonSlot(code.astype(np.str_), present, evidence))
         return cls.build(n, slots)
 
+    @property
+    def codes(self) -> NDArray[np.str_]:
+        """The codes as text, ``(n, k)``, padded with ``""`` (builds text: small tables)."""
+        words = np.asarray([*self.vocabulary, ""], dtype=np.str_)
+        return words[self.index]
+
     def codes_of(self, i: int) -> tuple[str, ...]:
         """Row ``i``'s reason codes, most important first."""
-        return tuple(str(c) for c in self.codes[i] if c)
+        return tuple(self.vocabulary[c] for c in self.index[i].tolist() if c >= 0)
 
     def evidence_of(self, i: int, j: int) -> tuple[str, ...]:
         """Ids of the records behind row ``i``'s ``j``-th reason."""
@@ -173,24 +208,27 @@ class ReasonColumns:
 
     def code_lists(self) -> Ragged:
         """Each row's codes as a list column."""
-        present = self.codes != ""
-        offsets = np.zeros(self.codes.shape[0] + 1, dtype=np.int64)
+        present = self.index >= 0
+        offsets = np.zeros(self.index.shape[0] + 1, dtype=np.int64)
         np.cumsum(present.sum(axis=1), out=offsets[1:])
-        return Ragged(_frozen(offsets), _frozen(self.codes[present]))
+        words = np.asarray(self.vocabulary, dtype=np.str_)
+        return Ragged(_frozen(offsets), _frozen(words[self.index[present]]))
 
     def evidence_lists(self) -> Ragged:
         """Each row's evidence over all its reasons, first citation first, no repeats."""
-        n = self.codes.shape[0]
+        n = self.index.shape[0]
+        span = 1 + sum(ev.values.size for ev in self.evidence if ev is not None)
         rows, keys, values = [], [], []
         for s, ev in enumerate(self.evidence):
             if ev is None or ev.values.size == 0:
                 continue
             owner = ev.owners()
-            cited = (self.slot[owner] == s).any(axis=1)  # the slot's reason is present
-            # Rank evidence by the position of its reason in the row, then its own order.
-            position = np.argmax(self.slot[owner[cited]] == s, axis=1)
+            at = self.slot[owner] == s  # where this slot's reason sits in the row, if present
+            cited = at.any(axis=1)
+            position = np.argmax(at[cited], axis=1).astype(np.int64)
+            # One key for all reasons: the reason's place in the row, then the id's own order.
             rows.append(owner[cited])
-            keys.append(position * (ev.values.size + 1) + np.arange(ev.values.size)[cited])
+            keys.append(position * span + np.arange(ev.values.size)[cited])
             values.append(ev.values[cited])
         if not rows:
             return Ragged.empty(n)
@@ -253,7 +291,7 @@ class BatchScores:
             if arr.dtype.kind == "f" and np.isinf(arr).any():
                 raise ValueError(f"batch column {name!r} holds an infinite value")
             frozen[name] = _frozen(arr)
-        if reasons is not None and reasons.codes.shape[0] != customer_ids.shape[0]:
+        if reasons is not None and reasons.index.shape[0] != customer_ids.shape[0]:
             raise ValueError("reason columns must have one row per customer")
         return cls(scorer, customer_ids, MappingProxyType(frozen), reasons, as_of, explain)
 
