@@ -735,3 +735,17 @@ def test_the_guide_runs() -> None:
     code = "\n".join(re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL))
     assert "batch_from_frames" in code
     exec(compile(code, "your-own-data.md", "exec"), {"__name__": "guide"})
+
+
+@given(
+    st.lists(st.text(alphabet=st.sampled_from("ab 7\u00e9\u4ea4\x00"), max_size=6), max_size=30),
+    st.integers(0, 5),
+)
+def test_arrow_strings_equal_numpy_strings(values: list[str], skip: int) -> None:
+    arr = pa.array(values, pa.string()).slice(min(skip, len(values)))
+    expected = np.array(arr.to_pylist(), dtype=np.str_)
+    got = frames._arrow_strings(arr, pa)
+    assert got.dtype.kind == "U"
+    assert got.tolist() == expected.tolist()
+    chunked = pa.chunked_array([arr, arr], pa.string())
+    assert frames._arrow_strings(chunked, pa).tolist() == expected.tolist() * 2

@@ -377,8 +377,46 @@ def _strings(series: Any) -> NDArray[np.str_]:
         except (TypeError, ValueError):  # Arrow cannot hold it: take the plain route
             arr = None
         if arr is not None:
-            return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=object).astype(np.str_)
+            return _arrow_strings(arr, pa)
     return np.asarray(series.cast(nw.String()).to_numpy(), dtype=object).astype(np.str_)
+
+
+_ROWS_PER_STEP = 1 << 20
+
+
+def _arrow_strings(arr: Any, pa: Any) -> NDArray[np.str_]:
+    """An Arrow string array without nulls as a numpy str array.
+
+    ASCII text (most ids) is copied byte by byte into the fixed-width array,
+    vectorised; other text goes through Python strings.
+    """
+    import pyarrow.compute as pc
+
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
+    if not pa.types.is_large_string(arr.type):
+        arr = arr.cast(pa.large_string())
+    n = len(arr)
+    if not n or arr.null_count or not pc.all(pc.string_is_ascii(arr)).as_py():
+        return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=object).astype(np.str_)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64, count=n + 1, offset=arr.offset * 8)
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
+    lengths = np.diff(offsets)
+    width = max(int(lengths.max()), 1)
+    out = np.zeros(n * width, dtype=np.uint32)
+    for start in range(0, n, _ROWS_PER_STEP):  # bounded memory for the byte positions
+        stop = min(start + _ROWS_PER_STEP, n)
+        size = lengths[start:stop]
+        first_byte = offsets[start]
+        count = int(offsets[stop] - first_byte)
+        row_start = np.arange(start, stop, dtype=np.int64) * width - (
+            offsets[start:stop] - first_byte
+        )
+        dest = np.arange(count, dtype=np.int64) + np.repeat(row_start, size)
+        out[dest] = data[first_byte : first_byte + count]
+    return out.view(f"<U{width}")
 
 
 def _is_text_dtype(dtype: Any) -> bool:
