@@ -21,13 +21,13 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from custcare.batch import CustomerBatch, from_histories, to_epoch_seconds
+from custcare.batch import CustomerBatch, to_epoch_seconds
 from custcare.churn._bgnbd import BetaGeoModel
 from custcare.churn._gamma_gamma import GammaGammaModel
 from custcare.churn._gap import GAP_BANDS, gap_band_index, gap_kernel, median_gap_days
 from custcare.churn._summary import purchase_summary
 from custcare.errors import DataError
-from custcare.models import CustomerHistory, LabelledEnum
+from custcare.models import LabelledEnum
 from custcare.scoring import (
     BatchScores,
     PopulationScorer,
@@ -38,9 +38,6 @@ from custcare.scoring import (
     ScorerConfig,
     ScoreResult,
     ScorerTraits,
-    Upstream,
-    UpstreamScores,
-    check_as_of,
 )
 
 __all__ = [
@@ -246,6 +243,19 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
         >>> r = scorer.score(shop.histories[0], as_of=shop.as_of)
         >>> r.method, 0.0 <= r.p_no_purchase <= 1.0
         ('bgnbd', True)
+
+        The batch path (`score_batch`), with reasons as columns:
+
+        >>> from custcare.batch import from_histories
+        >>> from custcare.datasets import sample_shop
+        >>> shop = sample_shop()
+        >>> scorer = ChurnRiskScorer(spend_penalizer=0.001).fit(shop.histories,
+        ...                                                     as_of=shop.as_of)
+        >>> scores = scorer.score_batch(from_histories(shop.histories), as_of=shop.as_of)
+        >>> scores.reasons.codes_of(0)[:2]
+        ('churn.p_no_purchase', 'churn.recency')
+        >>> scores.result(0) == scorer.score(shop.histories[0], as_of=shop.as_of)
+        True
     """
 
     name: ClassVar[str] = "churn.risk"
@@ -381,44 +391,6 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
             )
 
     # --- the one columnar path; the per-customer path is a one-row view of it ----------
-
-    def score_batch(
-        self, batch: CustomerBatch, *, as_of: datetime, upstream: UpstreamScores | None = None
-    ) -> ChurnRiskScores:
-        """Every customer's churn risk at once, vectorised over the batch's columns.
-
-        Gives the same values as `score` for the `ChurnRiskResult.batch_columns`
-        (None as NaN, the band as its code and labels), reason codes and evidence
-        as columns (`ChurnRiskScores.reasons`), and `BatchScores.result` builds any
-        row's full `ChurnRiskResult`. ``upstream`` is accepted for the batch
-        protocol; churn risk reads no other scorer.
-
-        Raises:
-            NotFittedError: with ``method="bgnbd"``, before `fit`.
-            custcare.errors.DataError: if a model value is not finite for a customer.
-
-        Examples:
-            >>> from custcare.batch import from_histories
-            >>> from custcare.datasets import sample_shop
-            >>> shop = sample_shop()
-            >>> scorer = ChurnRiskScorer(spend_penalizer=0.001).fit(shop.histories,
-            ...                                                     as_of=shop.as_of)
-            >>> scores = scorer.score_batch(from_histories(shop.histories), as_of=shop.as_of)
-            >>> scores.reasons.codes_of(0)[:2]
-            ('churn.p_no_purchase', 'churn.recency')
-            >>> scores.result(0) == scorer.score(shop.histories[0], as_of=shop.as_of)
-            True
-        """
-        as_of = check_as_of(as_of)
-        self._check_ready()
-        return self._scores(batch.until(as_of), as_of)
-
-    def _score(
-        self, history: CustomerHistory, *, as_of: datetime, upstream: Upstream
-    ) -> ChurnRiskResult:
-        result = self._scores(from_histories([history]), as_of).result(0)
-        assert isinstance(result, ChurnRiskResult)
-        return result
 
     def _scores(self, batch: CustomerBatch, as_of: datetime) -> ChurnRiskScores:
         """Columns, reasons and per-row results of a batch already cut at ``as_of``."""

@@ -567,17 +567,19 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
         self._check_ready()
         as_of = check_as_of(as_of)
         offered = self._offered(batch, upstream, future_value)
-        return self._scores(batch.until(as_of), as_of, offered)
+        return self._place_all(batch.until(as_of), as_of, offered)
 
-    def _score(
-        self, history: CustomerHistory, *, as_of: datetime, upstream: Upstream
-    ) -> PyramidResult:
-        offered = np.array([_predicted_value(upstream)])
-        result = self._scores(from_histories([history]), as_of, offered).result(0)
-        assert isinstance(result, PyramidResult)
-        return result
+    def _scores_upstream(
+        self, batch: CustomerBatch, *, as_of: datetime, upstream: UpstreamScores
+    ) -> PyramidScores:
+        return self._place_all(batch, as_of, self._offered(batch, upstream, None))
 
-    def _scores(
+    def _scores_one(
+        self, batch: CustomerBatch, *, as_of: datetime, upstream: Upstream
+    ) -> PyramidScores:
+        return self._place_all(batch, as_of, np.array([_predicted_value(upstream)]))
+
+    def _place_all(
         self, batch: CustomerBatch, as_of: datetime, offered: NDArray[np.float64] | None
     ) -> PyramidScores:
         """Columns, reasons and per-row results of a batch already cut at ``as_of``."""

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from custcare.batch import SECONDS_PER_DAY, CustomerBatch, from_histories, to_epoch_seconds
+from custcare.batch import SECONDS_PER_DAY, CustomerBatch, to_epoch_seconds
 from custcare.errors import DataError
 from custcare.loyalty._common import (
     LevelLabel,
@@ -28,7 +28,7 @@ from custcare.loyalty._common import (
     ids_by_customer,
     window_seconds,
 )
-from custcare.models import AwareDatetime, CustomerHistory, Money
+from custcare.models import AwareDatetime, Money
 from custcare.scoring import (
     BatchScores,
     PopulationScorer,
@@ -38,9 +38,6 @@ from custcare.scoring import (
     ScorerConfig,
     ScoreResult,
     ScorerTraits,
-    Upstream,
-    UpstreamScores,
-    check_as_of,
 )
 
 __all__ = [
@@ -428,6 +425,21 @@ class RFMScorer(PopulationScorer[RFMConfig, RFMResult, RFMState]):
         >>> r = rfm.score(shop.histories[0], as_of=shop.as_of)
         >>> r.rfm_code, r.segment
         ('555', 'champions')
+
+        The batch path (`score_batch`), with reasons as columns:
+
+        >>> from custcare.batch import from_histories
+        >>> from custcare.datasets import sample_shop
+        >>> shop = sample_shop()
+        >>> batch = from_histories(shop.histories)
+        >>> rfm = RFMScorer().fit(batch, as_of=shop.as_of)
+        >>> scores = rfm.score_batch(batch, as_of=shop.as_of)
+        >>> scores.row("C0001")["segment"], scores.row("C0001")["label_zh"]
+        ('champions', '冠军客户')
+        >>> scores.reasons.codes_of(0)[:2]
+        ('loyalty.rfm.segment', 'loyalty.rfm.recency')
+        >>> scores.result(0) == rfm.score(shop.histories[0], as_of=shop.as_of)
+        True
     """
 
     name: ClassVar[str] = "loyalty.rfm"
@@ -488,42 +500,6 @@ class RFMScorer(PopulationScorer[RFMConfig, RFMResult, RFMState]):
         m = 1 + _bins(state.monetary_edges, spend / 100.0)
         segment = np.where(none, no_purchase, table[r - 1, f - 1, m - 1])
         return _RFMColumns(last, recency, freq, spend, r, f, m, segment)
-
-    def score_batch(
-        self, batch: CustomerBatch, *, as_of: datetime, upstream: UpstreamScores | None = None
-    ) -> RFMScores:
-        """Every customer's scores and segment at once, vectorised over the columns.
-
-        Gives the same values as `score` for the `RFMResult.batch_columns` (money as
-        float, a missing recency as NaN), reason codes and evidence as columns
-        (`BatchScores.reasons`), and `BatchScores.result` builds any row's full
-        `RFMResult`. RFM reads no other scorer: ``upstream`` is accepted and unused.
-
-        Raises:
-            custcare.errors.NotFittedError: before `fit`.
-
-        Examples:
-            >>> from custcare.batch import from_histories
-            >>> from custcare.datasets import sample_shop
-            >>> shop = sample_shop()
-            >>> batch = from_histories(shop.histories)
-            >>> rfm = RFMScorer().fit(batch, as_of=shop.as_of)
-            >>> scores = rfm.score_batch(batch, as_of=shop.as_of)
-            >>> scores.row("C0001")["segment"], scores.row("C0001")["label_zh"]
-            ('champions', '冠军客户')
-            >>> scores.reasons.codes_of(0)[:2]
-            ('loyalty.rfm.segment', 'loyalty.rfm.recency')
-            >>> scores.result(0) == rfm.score(shop.histories[0], as_of=shop.as_of)
-            True
-        """
-        self._check_ready()
-        as_of = check_as_of(as_of)
-        return self._scores(batch.until(as_of), as_of)
-
-    def _score(self, history: CustomerHistory, *, as_of: datetime, upstream: Upstream) -> RFMResult:
-        result = self._scores(from_histories([history]), as_of).result(0)
-        assert isinstance(result, RFMResult)
-        return result
 
     def _scores(self, batch: CustomerBatch, as_of: datetime) -> RFMScores:
         """Columns, reasons and per-row results of a batch already cut at ``as_of``."""

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from custcare.batch import CustomerBatch, from_histories, to_epoch_seconds
+from custcare.batch import CustomerBatch, to_epoch_seconds
 from custcare.loyalty._common import (
     LevelLabel,
     cents,
@@ -31,7 +31,7 @@ from custcare.loyalty._common import (
     ids_by_customer,
     window_seconds,
 )
-from custcare.models import AwareDatetime, CustomerHistory, Money
+from custcare.models import AwareDatetime, Money
 from custcare.scoring import (
     BaseScorer,
     BatchScores,
@@ -42,9 +42,6 @@ from custcare.scoring import (
     ScorerConfig,
     ScoreResult,
     ScorerTraits,
-    Upstream,
-    UpstreamScores,
-    check_as_of,
 )
 
 __all__ = [
@@ -369,6 +366,16 @@ class ThresholdTierScorer(BaseScorer[ThresholdConfig, TierResult]):
         >>> r = ThresholdTierScorer().score(shop.histories[0], as_of=shop.as_of)
         >>> r.level, r.label_zh, r.reason_codes[0]
         ('vip', 'VIP会员', 'loyalty.threshold.qualified')
+
+        The batch path (`score_batch`), with reasons as columns:
+
+        >>> from custcare.batch import from_histories
+        >>> from custcare.datasets import sample_shop
+        >>> shop = sample_shop()
+        >>> scores = ThresholdTierScorer().score_batch(
+        ...     from_histories(shop.histories), as_of=shop.as_of)
+        >>> scores.row("C0001")["level"], scores.reasons.codes_of(0)[0]
+        ('vip', 'loyalty.threshold.qualified')
     """
 
     name: ClassVar[str] = "loyalty.threshold"
@@ -458,38 +465,6 @@ class ThresholdTierScorer(BaseScorer[ThresholdConfig, TierResult]):
         )
 
     # --- the one columnar path; the per-customer path is a one-row view of it ----------
-
-    def score_batch(
-        self, batch: CustomerBatch, *, as_of: datetime, upstream: UpstreamScores | None = None
-    ) -> TierScores:
-        """Every customer's level at once, vectorised over the batch's columns.
-
-        Gives the same values as `score` for the `TierResult.batch_columns`
-        (money as float, missing gaps as NaN), reason codes and evidence as
-        columns, and `BatchScores.result` builds any row's full `TierResult`.
-
-        Raises:
-            custcare.errors.DataError: if the orders are in another currency.
-
-        Examples:
-            >>> from custcare.batch import from_histories
-            >>> from custcare.datasets import sample_shop
-            >>> shop = sample_shop()
-            >>> scores = ThresholdTierScorer().score_batch(
-            ...     from_histories(shop.histories), as_of=shop.as_of)
-            >>> scores.row("C0001")["level"], scores.reasons.codes_of(0)[0]
-            ('vip', 'loyalty.threshold.qualified')
-        """
-        as_of = check_as_of(as_of)
-        return self._scores(batch.until(as_of), as_of)
-
-    def _score(
-        self, history: CustomerHistory, *, as_of: datetime, upstream: Upstream
-    ) -> TierResult:
-        scores = self._scores(from_histories([history]), as_of)
-        result = scores.result(0)
-        assert isinstance(result, TierResult)
-        return result
 
     def _scores(self, batch: CustomerBatch, as_of: datetime) -> TierScores:
         """Columns, reasons and per-row results of a batch already cut at ``as_of``."""

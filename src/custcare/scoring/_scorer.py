@@ -15,7 +15,7 @@ from typing_extensions import Self
 from custcare.batch import CustomerBatch, from_histories
 from custcare.errors import CustcareUsageError, NotFittedError
 from custcare.models import CustomerHistory
-from custcare.scoring._batch import UpstreamScores
+from custcare.scoring._batch import BatchScores, UpstreamScores
 from custcare.scoring._result import ScoreResult
 
 __all__ = [
@@ -271,9 +271,66 @@ class BaseScorer(ABC, Generic[ConfigT, ResultT]):
     def _check_ready(self) -> None:
         """Raise if the scorer cannot score yet; population scorers check fit here."""
 
-    @abstractmethod
+    def score_batch(
+        self, batch: CustomerBatch, *, as_of: datetime, upstream: UpstreamScores | None = None
+    ) -> BatchScores:
+        """Score every customer of a batch at once (scorers with ``traits.batch``).
+
+        The rule every batch path shares, written once: ``as_of`` is checked, the
+        scorer must be ready (fitted), and the scorer's columnar kernel sees the
+        batch cut at ``as_of``.
+
+        Args:
+            batch: The population as columns.
+            as_of: A timezone-aware moment; later records are not seen.
+            upstream: Batch scores of the scorers it requires or uses, by name.
+
+        Returns:
+            Columns, reasons as columns, and every row's full result (`BatchScores`).
+
+        Raises:
+            CustcareUsageError: if the scorer has no batch path or ``batch`` is not
+                a `custcare.batch.CustomerBatch`.
+        """
+        as_of = check_as_of(as_of)
+        if not isinstance(batch, CustomerBatch):
+            raise CustcareUsageError(
+                f"{self.name}: score_batch() takes a CustomerBatch, got {type(batch).__name__}",
+                code="bad_argument",
+            )
+        self._check_ready()
+        return self._scores_upstream(batch.until(as_of), as_of=as_of, upstream=upstream or {})
+
     def _score(self, history: CustomerHistory, *, as_of: datetime, upstream: Upstream) -> ResultT:
-        """Score a history already cut at ``as_of``."""
+        """Score a history already cut at ``as_of``.
+
+        Batch scorers need not override it: a history is the batch path on one row.
+        """
+        scores = self._scores_one(from_histories([history]), as_of=as_of, upstream=upstream)
+        return scores.result(0)  # type: ignore[return-value]
+
+    def _scores_upstream(
+        self, batch: CustomerBatch, *, as_of: datetime, upstream: UpstreamScores
+    ) -> BatchScores:
+        """The batch path given upstream batch scores; scorers that read none ignore them."""
+        return self._scores(batch, as_of)
+
+    def _scores_one(
+        self, batch: CustomerBatch, *, as_of: datetime, upstream: Upstream
+    ) -> BatchScores:
+        """The batch path on one customer, given that customer's upstream results."""
+        return self._scores(batch, as_of)
+
+    def _scores(self, batch: CustomerBatch, as_of: datetime) -> BatchScores:
+        """Columns, reasons and per-row results of a batch already cut at ``as_of``.
+
+        Batch scorers implement it (or `_scores_upstream` and `_scores_one` when
+        they read other scorers); others implement `_score`.
+        """
+        raise CustcareUsageError(
+            f"{self.name} has no batch path; score customers one by one with score()",
+            code="bad_argument",
+        )
 
 
 class PopulationScorer(BaseScorer[ConfigT, ResultT], Generic[ConfigT, ResultT, StateT]):

@@ -7,8 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from custcare.batch import CustomerBatch, from_histories
-from custcare.models import CustomerHistory
+from custcare.batch import CustomerBatch
 from custcare.scoring import (
     BaseScorer,
     BatchScores,
@@ -19,8 +18,6 @@ from custcare.scoring import (
     ScorerConfig,
     ScoreResult,
     ScorerTraits,
-    Upstream,
-    UpstreamScores,
 )
 
 __all__ = ["ConstantConfig", "ConstantResult", "ConstantScorer"]
@@ -57,19 +54,6 @@ class ConstantScorer(BaseScorer[ConstantConfig, ConstantResult]):
     description: ClassVar[str] = "Gives every customer the same value (a test double)."
     config_model = ConstantConfig
     traits: ClassVar[ScorerTraits] = ScorerTraits(batch=True)
-
-    def _score(
-        self, history: CustomerHistory, *, as_of: datetime, upstream: Upstream
-    ) -> ConstantResult:
-        result = self._scores(from_histories([history]), as_of).result(0)
-        assert isinstance(result, ConstantResult)
-        return result
-
-    def score_batch(
-        self, batch: CustomerBatch, *, as_of: datetime, upstream: UpstreamScores | None = None
-    ) -> BatchScores:
-        """Vectorised path: the value and the purchase count of every customer."""
-        return self._scores(batch.until(as_of), as_of)
 
     def _scores(self, batch: CustomerBatch, as_of: datetime) -> BatchScores:
         n = batch.n_customers
