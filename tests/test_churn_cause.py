@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from numpy.typing import NDArray
 from pydantic import ValidationError
 
 from custcare import (
@@ -21,8 +24,22 @@ from custcare import (
     ShopContext,
     get_scorer,
 )
-from custcare.churn import EVIDENCE_KINDS, ChurnCause, ChurnCauseScorer, default_prior
+from custcare.batch import CustomerBatch, from_histories
+from custcare.churn import (
+    EVIDENCE_KINDS,
+    ChurnCause,
+    ChurnCauseResult,
+    ChurnCauseScorer,
+    ChurnRiskScorer,
+    RiskBandScores,
+    default_prior,
+)
+from custcare.datasets import sample_shop
+from custcare.errors import CustcareUsageError
+from custcare.loyalty import ThresholdTierScorer
+from custcare.loyalty.threshold import TierScores
 from custcare.models import MarketEvent, OutreachContact, ProductLaunch, StaffDeparture
+from custcare.scoring import BatchScores, Pipeline
 from custcare.testing import check_scorer, strategies
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -344,3 +361,290 @@ def test_any_history_gives_a_valid_distribution(h: CustomerHistory) -> None:
     assert r.top_cause.value == max(r.causes, key=lambda c: r.causes[c]) or r.causes[
         r.top_cause.value
     ] == max(r.causes.values())
+
+
+# --- the columnar path ---------------------------------------------------------------------
+
+SHOP = sample_shop()
+_T = SHOP.as_of
+SHOP_CONTEXT = ShopContext(
+    staff_departures=(
+        StaffDeparture(agent_id="agent-lin", left_at=_T - timedelta(days=100)),
+        StaffDeparture(agent_id="agent-xu", left_at=_T - timedelta(days=300)),
+    ),
+    product_launches=(
+        ProductLaunch(sku="N1", category="tea", launched_at=_T - timedelta(days=30)),
+        ProductLaunch(sku="N2", category="gift", launched_at=_T - timedelta(days=400)),
+    ),
+    outreach=(OutreachContact(customer_id="C0002", at=_T - timedelta(days=5)),),
+    has_outreach_log=True,
+    market_events=(
+        MarketEvent(start=_T - timedelta(days=500), end=_T - timedelta(days=200), description="a"),
+        MarketEvent(start=_T - timedelta(days=90), end=_T, description="b"),
+    ),
+)
+
+
+def _tiers(
+    histories: list[CustomerHistory], as_of: datetime
+) -> tuple[TierScores, list[dict[str, Any]]]:
+    """Loyalty tiers as batch scores and as per-customer upstream results."""
+    tiers = ThresholdTierScorer()
+    scores = tiers.score_batch(from_histories(histories), as_of=as_of)
+    return scores, [{"loyalty.threshold": tiers.score(h, as_of=as_of)} for h in histories]
+
+
+@pytest.mark.parametrize("days_before", [0, 200])
+def test_batch_rows_equal_the_per_customer_results_on_the_sample_shop(days_before: int) -> None:
+    as_of = _T - timedelta(days=days_before)
+    scorer = ChurnCauseScorer(context=SHOP_CONTEXT)
+    tiers, per_row = _tiers(SHOP.histories, as_of)
+    scores = scorer.score_batch(
+        from_histories(SHOP.histories), as_of=as_of, upstream={"loyalty.threshold": tiers}
+    )
+    assert scores.reasons is not None
+    kinds: set[str] = set()
+    for i, h in enumerate(SHOP.histories):
+        direct = scorer.score(h, as_of=as_of, upstream=per_row[i])
+        assert scores.reasons.codes_of(i) == direct.reason_codes
+        for j, reason in enumerate(direct.reasons):
+            assert scores.reasons.evidence_of(i, j) == reason.evidence
+        assert scores.result(i) == direct
+        row = scores.row(h.customer.id)
+        assert row["top_cause"] == direct.top_cause.value
+        assert row["label_zh"] == direct.top_cause.label_zh
+        assert row["risk_band"] == direct.risk_band
+        assert row["confidence"] == pytest.approx(direct.confidence, abs=1e-12)
+        assert all(row[f"p_{c}"] == pytest.approx(p, abs=1e-12) for c, p in direct.causes.items())
+        kinds |= set(direct.evidence_counts)
+    if days_before == 0:  # the sample shop and its context exercise every rule family
+        assert {
+            "context.staff_departure",
+            "context.no_new_products",
+            "context.no_outreach",
+            "context.market_event",
+            "customer.moved_or_deceased",
+            "order.late_delivery",
+            "complaint.slow_response",
+        } <= kinds
+
+
+GENERATED_CONTEXT = ShopContext(
+    staff_departures=(
+        StaffDeparture(agent_id="agent-a", left_at=datetime(2024, 6, 1, tzinfo=ZoneInfo("UTC"))),
+    ),
+    product_launches=(
+        ProductLaunch(sku="N", category="tea", launched_at=datetime(2024, 12, 1, tzinfo=SH)),
+    ),
+    outreach=(OutreachContact(customer_id="c000", at=datetime(2025, 3, 1, tzinfo=SH)),),
+    has_outreach_log=True,
+    market_events=(
+        MarketEvent(
+            start=datetime(2024, 1, 1, tzinfo=SH),
+            end=datetime(2024, 3, 1, tzinfo=SH),
+            description="x",
+        ),
+    ),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    population=strategies.shops(min_customers=1, max_customers=6),
+    days=st.integers(0, 1500),
+    with_context=st.booleans(),
+)
+def test_batch_result_equals_score_on_generated_shops(
+    population: list[CustomerHistory], days: int, with_context: bool
+) -> None:
+    as_of = datetime(2023, 1, 1, tzinfo=SH) + timedelta(days=days)
+    scorer = ChurnCauseScorer(context=GENERATED_CONTEXT if with_context else ShopContext())
+    tiers, per_row = _tiers(population, as_of)
+    scores = scorer.score_batch(
+        from_histories(population), as_of=as_of, upstream={"loyalty.threshold": tiers}
+    )
+    for i, h in enumerate(population):
+        assert scores.result(i) == scorer.score(h, as_of=as_of, upstream=per_row[i])
+
+
+def test_every_plain_case_in_one_batch_gives_its_own_result() -> None:
+    """All worked examples as customers of one shop: rows do not leak into each other."""
+    histories = [  # customer and record ids made unique across the shop
+        CustomerHistory.model_validate_json(
+            re.sub(r'"([uorq]\d+|rx)"', rf'"c{k}-\1"', h.model_dump_json())
+        )
+        for k, (h, _, _) in enumerate(PLAIN_CASES.values())
+    ]
+    ctx = ShopContext(
+        staff_departures=tuple(d for _, c, _ in PLAIN_CASES.values() for d in c.staff_departures),
+        product_launches=tuple(p for _, c, _ in PLAIN_CASES.values() for p in c.product_launches),
+        outreach=tuple(o for _, c, _ in PLAIN_CASES.values() for o in c.outreach),
+        has_outreach_log=True,
+        market_events=tuple(e for _, c, _ in PLAIN_CASES.values() for e in c.market_events),
+    )
+    scorer = ChurnCauseScorer(context=ctx)
+    scores = scorer.score_batch(from_histories(histories), as_of=AS_OF)
+    tops = set()
+    for i, h in enumerate(histories):
+        direct = scorer.score(h, as_of=AS_OF)
+        assert scores.result(i) == direct
+        tops.add(direct.top_cause.value)
+    assert len(tops) >= 8  # the causes stay apart
+
+
+class _Bands(BatchScores):
+    """Risk scores offering band columns (the `RiskBandScores` protocol)."""
+
+    @property
+    def band(self) -> NDArray[np.str_]:
+        return self.columns["band"]
+
+    @property
+    def method(self) -> NDArray[np.str_]:
+        return self.columns["method"]
+
+
+def test_risk_band_read_through_the_batch_protocol() -> None:
+    histories = SHOP.histories[:3]
+    ids = np.array([h.customer.id for h in histories])
+    bands = _Bands.build(
+        "churn.risk",
+        ids,
+        {"band": np.array(["active", "at_risk", ""]), "method": np.array(["bgnbd"] * 3)},
+    )
+    assert isinstance(bands, RiskBandScores)
+    scores = ChurnCauseScorer().score_batch(
+        from_histories(histories), as_of=_T, upstream={"churn.risk": bands}
+    )
+    assert scores["risk_band"][:2].tolist() == ["active", "at_risk"]
+    assert scores["risk_method"].tolist() == ["bgnbd", "bgnbd", "gap"]  # no band: the gap rule
+    assert scores.result(1).reasons[-1].message == (
+        "Conditioned on churn risk band 'at_risk' (method bgnbd)."
+    )
+
+
+def test_risk_band_read_row_by_row_from_scores_without_band_columns() -> None:
+    """Scores that only build per-row results are read through `RiskBandResult`."""
+    risk = ChurnRiskScorer(method="gap", population_gap_days=30.0)
+    results = [risk.score(h, as_of=_T) for h in SHOP.histories]
+    scores = BatchScores.from_results("churn.risk", results, as_of=_T)
+    assert not isinstance(scores, RiskBandScores)
+    cause = ChurnCauseScorer()
+    batch = cause.score_batch(
+        from_histories(SHOP.histories), as_of=_T, upstream={"churn.risk": scores}
+    )
+    assert batch["risk_band"].tolist() == [r.band.value for r in results]
+    own = cause.score_batch(from_histories(SHOP.histories), as_of=_T)
+    assert batch["risk_band"].tolist() != own["risk_band"].tolist()  # 30 days, not 90
+    for i, h in enumerate(SHOP.histories):
+        direct = cause.score(h, as_of=_T, upstream={"churn.risk": results[i]})
+        assert batch.result(i) == direct
+
+
+def test_pipeline_hands_loyalty_value_to_the_batch_path() -> None:
+    scorers: list[Any] = [ThresholdTierScorer(), ChurnCauseScorer(context=SHOP_CONTEXT)]
+    table = Pipeline(scorers).run(SHOP.histories, as_of=_T)
+    neglected = 0
+    for h in SHOP.histories:
+        tier = scorers[0].score(h, as_of=_T)
+        direct = scorers[1].score(h, as_of=_T, upstream={"loyalty.threshold": tier})
+        assert table.explain(h.customer.id)["churn.cause"] == direct
+        neglected += "churn_cause.context.no_outreach" in direct.reason_codes
+    assert neglected > 0  # the small-customer rule read the loyalty value
+    assert "churn.cause.p_price" in table.to_dict()
+
+
+def test_pipeline_hands_churn_risk_and_loyalty_to_the_batch_path() -> None:
+    scorers: list[Any] = [ChurnRiskScorer(), ThresholdTierScorer(), ChurnCauseScorer()]
+    pipeline = Pipeline(scorers).fit(SHOP.histories, as_of=_T)
+    table = pipeline.run(SHOP.histories, as_of=_T)
+    methods = set(table["churn.cause"]["risk_method"].tolist())
+    assert methods == {"bgnbd"}  # the band comes from churn.risk, not the gap rule
+    for h in SHOP.histories:
+        report = table.explain(h.customer.id)
+        upstream: dict[str, Any] = {}
+        for scorer in pipeline._order:
+            direct = scorer.score(h, as_of=_T, upstream=upstream)
+            assert report[scorer.name] == direct, (scorer.name, h.customer.id)
+            upstream[scorer.name] = direct
+
+
+def test_upstream_for_other_customers_is_refused() -> None:
+    tiers, _ = _tiers(SHOP.histories[:3], _T)
+    with pytest.raises(CustcareUsageError, match="not for the batch's customers"):
+        ChurnCauseScorer().score_batch(
+            from_histories(SHOP.histories[1:4]), as_of=_T, upstream={"loyalty.threshold": tiers}
+        )
+
+
+def test_a_batch_without_records_says_so() -> None:
+    batch = CustomerBatch.from_arrays(
+        customer_ids=["a", "b"],
+        created_at=[0.0, 0.0],
+        order_customer=[0, 0, 1],
+        order_time=[1.7e9, 1.71e9, 1.7e9],
+        order_total=[5.0, 6.0, 7.0],
+        currency="CNY",
+        order_ids=["o1", "o2", "o3"],
+        uncounted_customer=[1],
+        uncounted_time=[1.705e9],
+        uncounted_status=["returned"],
+        uncounted_ids=["o4"],
+    )
+    scores = ChurnCauseScorer().score_batch(batch, as_of=AS_OF)
+    assert scores.reasons is not None
+    assert scores.reasons.codes_of(0) == (
+        "churn_cause.no_evidence",
+        "churn_cause.no_records",
+        "churn_cause.risk",
+    )
+    # what the batch itself knows still counts: the returned order
+    assert scores.reasons.codes_of(1)[:2] == (
+        "churn_cause.top",
+        "churn_cause.order.returned_or_refunded",
+    )
+    assert "churn_cause.no_records" in scores.result(1).reason_codes
+    assert scores.result(1).evidence == {"o4"}
+    # a batch built from histories always has records
+    full = ChurnCauseScorer().score_batch(from_histories(SHOP.histories), as_of=_T)
+    assert full.reasons is not None
+    assert not any("churn_cause.no_records" in full.reasons.codes_of(i) for i in range(len(full)))
+
+
+def test_columns_and_labels() -> None:
+    scores = ChurnCauseScorer().score_batch(from_histories(SHOP.histories), as_of=_T)
+    total = sum(scores[f"p_{c.value}"] for c in ChurnCause)
+    np.testing.assert_allclose(total, 1.0, atol=1e-9)
+    assert set(scores.columns) == set(ChurnCauseResult.batch_columns)
+    r = scores.result(0)
+    assert (scores["label_en"][0], scores["label_zh"][0]) == (r.label_en, r.label_zh)
+
+
+def test_find_evidence_lists_codes_in_the_order_found() -> None:
+    h, ctx, up = PLAIN_CASES["product_quality"]
+    found = ChurnCauseScorer(context=ctx).find_evidence(h.until(AS_OF), as_of=AS_OF, upstream=up)
+    assert list(found)[:3] == [
+        "review.low_description",
+        "order.returned_or_refunded",
+        "complaint.product_quality",
+    ]
+    assert found["order.returned_or_refunded"] == ("o1", "o2")
+
+
+def test_score_many_equals_score_one_by_one() -> None:
+    scorer = ChurnCauseScorer(context=SHOP_CONTEXT)
+    _, per_row = _tiers(SHOP.histories, _T)
+    many = scorer.score_many(SHOP.histories, as_of=_T, upstream=per_row)
+    assert many == [
+        scorer.score(h, as_of=_T, upstream=u) for h, u in zip(SHOP.histories, per_row, strict=True)
+    ]
+    # histories that cannot share a batch (two currencies) are scored one by one
+    usd = CustomerHistory.model_validate_json(
+        re.sub(r'"([uorq]\d+)"', r'"x-\1"', history(orders=(order(0),)).model_dump_json()).replace(
+            '"CNY"', '"USD"'
+        )
+    )
+    mixed = [SHOP.histories[0], usd]
+    assert scorer.score_many(mixed, as_of=_T) == [scorer.score(h, as_of=_T) for h in mixed]
+    with pytest.raises(CustcareUsageError, match="upstream has 1 entries for 2"):
+        scorer.score_many(mixed, as_of=_T, upstream=[{}])

@@ -3,15 +3,17 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from custcare import Complaint, Customer, CustomerHistory, Order, OrderLine, Review, get_scorer
+from custcare.batch import CustomerBatch, from_histories
 from custcare.complaints import (
     CATEGORY_CODES,
     BusinessHours,
@@ -24,7 +26,11 @@ from custcare.complaints import (
     rank_queue,
 )
 from custcare.datasets import sample_shop
-from custcare.testing import check_scorer
+from custcare.errors import CustcareUsageError
+from custcare.loyalty import ThresholdTierScorer
+from custcare.loyalty.threshold import TierScores
+from custcare.scoring import Pipeline
+from custcare.testing import check_scorer, strategies
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 6, 1, 10, 0, tzinfo=SH)
@@ -339,3 +345,208 @@ def test_queue_json_round_trip() -> None:
     shop = sample_shop(n_customers=20)
     q = rank_queue(shop.histories, as_of=shop.as_of)
     assert type(q).model_validate_json(q.model_dump_json()) == q
+
+
+# --- the columnar path ---------------------------------------------------------------------
+
+SHOP = sample_shop()
+
+
+def _tiers(
+    histories: list[CustomerHistory], as_of: datetime
+) -> tuple[TierScores, list[dict[str, Any]]]:
+    """Loyalty tiers as batch scores and as per-customer upstream results."""
+    tiers = ThresholdTierScorer()
+    scores = tiers.score_batch(from_histories(histories), as_of=as_of)
+    return scores, [{"loyalty.threshold": tiers.score(h, as_of=as_of)} for h in histories]
+
+
+@pytest.mark.parametrize("hours_before", [0, 40, 24 * 200])
+def test_batch_rows_equal_the_per_customer_results_on_the_sample_shop(hours_before: int) -> None:
+    as_of = SHOP.as_of - timedelta(hours=hours_before)
+    scorer = ComplaintPriorityScorer()
+    tiers, per_row = _tiers(SHOP.histories, as_of)
+    scores = scorer.score_batch(
+        from_histories(SHOP.histories), as_of=as_of, upstream={"loyalty.threshold": tiers}
+    )
+    assert scores.reasons is not None
+    busy = 0
+    for i, h in enumerate(SHOP.histories):
+        direct = scorer.score(h, as_of=as_of, upstream=per_row[i])
+        assert scores.reasons.codes_of(i) == direct.reason_codes
+        for j, reason in enumerate(direct.reasons):
+            assert scores.reasons.evidence_of(i, j) == reason.evidence
+        assert scores.result(i) == direct
+        row = scores.row(h.customer.id)
+        assert (row["level"], row["score"], row["overdue"]) == (
+            direct.level,
+            direct.score,
+            direct.overdue,
+        )
+        assert row["open_items"] == len(direct.complaints)
+        if direct.respond_by is None:
+            assert np.isnan(row["respond_by_epoch"]) and row["top_complaint_id"] == ""
+        else:
+            assert row["respond_by_epoch"] == pytest.approx(direct.respond_by.timestamp())
+            assert row["top_complaint_id"] == direct.complaints[0].complaint_id
+            assert row["category"] == direct.complaints[0].category
+            busy += 1
+    assert busy >= (5 if hours_before == 0 else 1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    population=strategies.shops(min_customers=1, max_customers=6),
+    days=st.integers(0, 1500),
+    hours=st.integers(0, 23),
+)
+def test_batch_result_equals_score_on_generated_shops(
+    population: list[CustomerHistory], days: int, hours: int
+) -> None:
+    as_of = datetime(2023, 1, 1, tzinfo=SH) + timedelta(days=days, hours=hours)
+    scorer = ComplaintPriorityScorer()
+    tiers, per_row = _tiers(population, as_of)
+    scores = scorer.score_batch(
+        from_histories(population), as_of=as_of, upstream={"loyalty.threshold": tiers}
+    )
+    for i, h in enumerate(population):
+        assert scores.result(i) == scorer.score(h, as_of=as_of, upstream=per_row[i])
+    queue = rank_queue(scores)
+    assert queue == rank_queue(population, as_of=as_of, scorer=scorer, upstream=per_row)
+
+
+def test_work_queue_of_a_population_from_the_batch_path() -> None:
+    as_of = SHOP.as_of
+    scorer = ComplaintPriorityScorer()
+    tiers, per_row = _tiers(SHOP.histories, as_of)
+    batch = from_histories(SHOP.histories)
+    scores = scorer.score_batch(batch, as_of=as_of, upstream={"loyalty.threshold": tiers})
+    by_history = rank_queue(SHOP.histories, as_of=as_of, scorer=scorer, upstream=per_row)
+    assert len(by_history) > 5
+    assert rank_queue(scores) == by_history
+    assert rank_queue(scores, as_of=as_of) == by_history
+    assert (
+        rank_queue(batch, as_of=as_of, scorer=scorer, upstream={"loyalty.threshold": tiers})
+        == by_history
+    )
+    q = rank_features(scores)
+    assert scores.items is not None
+    assert q.complaint_ids(scores.items.features).tolist() == [
+        i.complaint_id for i in by_history.items
+    ]
+    assert q.score[q.order].tolist() == [i.score for i in by_history.items]
+    assert [scores.item(int(k)) for k in q.order] == list(by_history.items)
+    # the customer value came from the loyalty scores
+    assert scores.items.features.customer_value.max() > 0
+
+
+def test_queue_arguments_are_checked() -> None:
+    scores = ComplaintPriorityScorer().score_batch(from_histories(SHOP.histories), as_of=SHOP.as_of)
+    with pytest.raises(CustcareUsageError, match="describe"):
+        rank_queue(scores, as_of=SHOP.as_of - timedelta(days=1))
+    with pytest.raises(CustcareUsageError, match="already scored"):
+        rank_queue(scores, scorer=ComplaintPriorityScorer())
+    with pytest.raises(CustcareUsageError, match="no config"):
+        rank_features(scores, config=PriorityConfig())
+    with pytest.raises(CustcareUsageError, match="as_of is required"):
+        rank_queue(SHOP.histories)
+    with pytest.raises(CustcareUsageError, match="as_of is required"):
+        rank_features(_random_features(3, 0))
+    tiers, _ = _tiers(SHOP.histories[:3], SHOP.as_of)
+    with pytest.raises(CustcareUsageError, match="not for the batch's customers"):
+        ComplaintPriorityScorer().score_batch(
+            from_histories(SHOP.histories[1:4]),
+            as_of=SHOP.as_of,
+            upstream={"loyalty.threshold": tiers},
+        )
+
+
+def test_a_batch_without_records_says_so() -> None:
+    batch = CustomerBatch.from_arrays(
+        customer_ids=["a", "b"],
+        created_at=[0.0, 0.0],
+        order_customer=[0, 1],
+        order_time=[1.7e9, 1.7e9],
+        order_total=[5.0, 6.0],
+        currency="CNY",
+    )
+    scores = ComplaintPriorityScorer().score_batch(batch, as_of=AS_OF)
+    assert scores.reasons is not None
+    assert [scores.reasons.codes_of(i) for i in range(2)] == [("complaint.no_records",)] * 2
+    r = scores.result(0)
+    assert (r.level, r.score, r.respond_by, r.complaints) == ("P4", 0.0, None, ())
+    assert scores["open_items"].tolist() == [0, 0]
+    assert np.isnan(scores["respond_by_epoch"]).all()
+    assert len(rank_queue(scores)) == 0
+    # a customer with records but nothing open is told apart
+    known = ComplaintPriorityScorer().score_batch(from_histories([history()]), as_of=AS_OF)
+    assert known.result(0).reason_codes == ("complaint.none_open",)
+
+
+def test_open_items_and_features_are_views_of_the_columns() -> None:
+    r = Review(id="r1", customer_id="u1", posted_at=T0, rating=2, text="质量差")
+    c = complaint("q1", text="说好三天到，一周了", promised_by=T0 + timedelta(hours=1))
+    h = history(c, reviews=(r,))
+    scorer = ComplaintPriorityScorer()
+    items = scorer.open_items(h, as_of=AS_OF)
+    assert [i.id for i in items] == ["q1", "review:r1"]
+    assert items[1] == Complaint.from_review(r)
+    features, again = scorer.features(h, as_of=AS_OF)
+    assert again == items
+    assert features.complaint_ids.tolist() == ["q1", "review:r1"]
+    assert features.promise_broken.tolist() == [True, False]
+    assert features.public.tolist() == [False, True]
+    promise = next(x for x in scorer.score(h, as_of=AS_OF).complaints if x.complaint_id == "q1")
+    message = next(x.message for x in promise.reasons if x.code == "complaint.promise_broken")
+    assert message == "The promised time 2026-06-01T11:00:00+08:00 has passed."
+
+
+def test_record_ids_repeated_across_customers_stay_apart() -> None:
+    """Review and complaint ids need only be unique within one customer's history."""
+    shops = []
+    for cid, raised in (("u1", True), ("u2", False)):
+        r = Review(id="r1", customer_id=cid, posted_at=T0, rating=2, text="质量差")
+        complaints = (Complaint.from_review(r, id="q1"),) if raised else ()
+        shops.append(
+            CustomerHistory(
+                customer=Customer(id=cid, created_at=T0 - timedelta(days=400)),
+                reviews=(r,),
+                complaints=complaints,
+            )
+        )
+    scorer = ComplaintPriorityScorer()
+    scores = scorer.score_batch(from_histories(shops), as_of=AS_OF)
+    assert [x.complaint_id for x in scores.result(0).complaints] == ["q1"]
+    assert [x.complaint_id for x in scores.result(1).complaints] == ["review:r1"]
+    for i, h in enumerate(shops):
+        assert scores.result(i) == scorer.score(h, as_of=AS_OF)
+
+
+def test_score_many_equals_score_one_by_one() -> None:
+    scorer = ComplaintPriorityScorer()
+    _, per_row = _tiers(SHOP.histories, SHOP.as_of)
+    many = scorer.score_many(SHOP.histories, as_of=SHOP.as_of, upstream=per_row)
+    assert many == [
+        scorer.score(h, as_of=SHOP.as_of, upstream=u)
+        for h, u in zip(SHOP.histories, per_row, strict=True)
+    ]
+    # the same customer twice cannot share a batch: scored one by one
+    twice = [history(complaint()), history(complaint(category="untrue"))]
+    assert scorer.score_many(twice, as_of=AS_OF) == [scorer.score(h, as_of=AS_OF) for h in twice]
+
+
+def test_pipeline_hands_loyalty_value_to_the_batch_path() -> None:
+    scorers: list[Any] = [ThresholdTierScorer(), ComplaintPriorityScorer()]
+    pipeline = Pipeline(scorers)
+    table = pipeline.run(SHOP.histories, as_of=SHOP.as_of)
+    valued = 0
+    for h in SHOP.histories:
+        report = table.explain(h.customer.id)
+        tier = scorers[0].score(h, as_of=SHOP.as_of)
+        direct = scorers[1].score(h, as_of=SHOP.as_of, upstream={"loyalty.threshold": tier})
+        assert report["complaint.priority"] == direct
+        valued += "complaint.customer_value" in direct.reason_codes
+    assert valued > 0
+    cols = table.to_dict()
+    assert "complaint.priority.respond_by_epoch" in cols
+    assert "complaint.priority.category_zh" in cols

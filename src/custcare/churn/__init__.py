@@ -4,7 +4,8 @@
   population, or a model-free gap rule; P(alive), P(no purchase in a horizon),
   predicted value and a risk band.
 * ``churn.cause`` (`ChurnCauseScorer`): the likely cause from a fixed taxonomy,
-  with evidence, confidence and remedy.
+  with evidence, confidence and remedy; it reads the risk band of ``churn.risk``
+  through `RiskBandScores` / `RiskBandResult`.
 * The models on plain numpy arrays, for analysts who already have a summary:
   `BetaGeoModel`, `GammaGammaModel`, the simulators and the calibration/holdout
   helpers.
@@ -16,6 +17,7 @@ from custcare.churn._cause import (
     ChurnCauseConfig,
     ChurnCauseResult,
     ChurnCauseScorer,
+    ChurnCauseScores,
     EvidenceKind,
     Remedy,
 )
@@ -38,6 +40,7 @@ from custcare.churn._holdout import (
     compare_holdout,
     summarise_transactions,
 )
+from custcare.churn._protocols import RiskBandResult, RiskBandScores
 from custcare.churn._risk import (
     ChurnRiskConfig,
     ChurnRiskResult,
@@ -62,6 +65,7 @@ __all__ = [
     "ChurnCauseConfig",
     "ChurnCauseResult",
     "ChurnCauseScorer",
+    "ChurnCauseScores",
     "ChurnRiskConfig",
     "ChurnRiskResult",
     "ChurnRiskScorer",
@@ -76,6 +80,8 @@ __all__ = [
     "PurchaseSummary",
     "Remedy",
     "RiskBand",
+    "RiskBandResult",
+    "RiskBandScores",
     "SimulatedCustomers",
     "TransactionSummary",
     "calibration_holdout_summary",
