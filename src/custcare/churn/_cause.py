@@ -415,8 +415,11 @@ class _Inputs:
         """One row per customer, from each customer's results."""
         rows = []
         for up in upstream:
-            value, source = customer_value(up or {})
-            risk = (up or {}).get("churn.risk")
+            if not up:  # nothing to read
+                rows.append((0.0, "", "", ""))
+                continue
+            value, source = customer_value(up)
+            risk = up.get("churn.risk")
             if isinstance(risk, RiskBandResult):
                 band, method = _code(risk.band), _code(risk.method)
             else:

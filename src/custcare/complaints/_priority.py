@@ -777,8 +777,8 @@ class ComplaintPriorityScorer(BaseScorer[PriorityConfig, PriorityResult]):
         repeat_rows = np.repeat(np.arange(len(f.items)), np.diff(f.repeats.offsets))
         owner = np.full(len(f.items), -1, dtype=np.int64)
         owner[t] = rows
-        for j in range(len(_REASON_TABLE)):
-            kind = f.order[t, j] if t.size else np.zeros(0, dtype=np.int64)
+        for j in range(int(f.shown[t].max(initial=0))):  # as many as the longest row needs
+            kind = f.order[t, j]
             code = np.zeros(n, dtype=np.int64)  # the top item's j-th reason, per row
             code[rows] = kind
             present = np.zeros(n, dtype=np.bool_)
@@ -1083,7 +1083,7 @@ class _Inputs:
     @classmethod
     def of_rows(cls, upstream: Sequence[Upstream | None]) -> _Inputs:
         """One row per customer, from each customer's results."""
-        values = [customer_value(up or {}) for up in upstream]
+        values = [customer_value(up) if up else (0.0, None) for up in upstream]
         return cls(
             np.array([v for v, _ in values], dtype=np.float64),
             np.array([s or "" for _, s in values], dtype=np.str_).reshape(-1),
