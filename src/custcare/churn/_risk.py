@@ -400,17 +400,16 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
         self._check_finite(batch, c, bought)
         last = _last_order_ids(batch, c.last_order_row)
         state = self.state_
-        # A customer without a purchase gets one reason; the first slot gives it (such
-        # a customer has no last order to cite), so each row's reasons come in slot order.
+        # One code per slot (no text per row); a customer without a purchase has one
+        # reason, and nothing to cite.
+        slots = [ReasonSlot("churn.no_purchases", ~bought)]
         if self.config.method == "gap":
-            first = np.where(bought, "churn.gap_ratio", "churn.no_purchases")
-            slots = [ReasonSlot(first, True, last)]
+            slots.append(ReasonSlot("churn.gap_ratio", bought, last))
         else:
-            first = np.where(bought, "churn.p_no_purchase", "churn.no_purchases")
             # With a spend model every buyer has a (finite) predicted value.
             priced = state is not None and state.gamma_gamma is not None
-            slots = [
-                ReasonSlot(first, True, last),
+            slots += [
+                ReasonSlot("churn.p_no_purchase", bought, last),
                 ReasonSlot("churn.recency", bought, last),
                 ReasonSlot("churn.p_alive", bought, last),
                 ReasonSlot("churn.predicted_value", bought, last)
