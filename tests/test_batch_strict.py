@@ -279,7 +279,7 @@ def test_duplicate_order_ids_are_refused_within_and_across_tables() -> None:
 
 def test_hash_collisions_never_make_different_ids_equal(monkeypatch: pytest.MonkeyPatch) -> None:
     # every string hashes alike: duplicates must still be found exactly
-    monkeypatch.setattr(columns, "_hash", lambda text: np.zeros(text.shape[0], np.uint64))
+    monkeypatch.setattr(columns, "hash_text", lambda text: np.zeros(text.shape[0], np.uint64))
     ids = np.array(["a", "b", "a", "c", "bb"])
     assert columns.duplicate_mask(ids).tolist() == [True, False, True, False, False]
     assert not columns.duplicate_mask(np.array(["a", "b", "c"])).any()

@@ -672,7 +672,7 @@ def test_generated_tables_give_valid_batches_and_account_for_every_row(
 def test_factorize_is_exact_when_hashes_collide(monkeypatch: pytest.MonkeyPatch) -> None:
     text = np.array(["b", "a", "b", "c", "a", "d"])
     expected = frames._factorize(text)
-    monkeypatch.setattr(frames, "_hash", lambda t: np.zeros(t.shape[0], np.uint64))
+    monkeypatch.setattr(frames, "hash_text", lambda t: np.zeros(t.shape[0], np.uint64))
     codes, first = frames._factorize(text)
     assert codes.tolist() == expected[0].tolist() == [0, 1, 0, 2, 1, 3]
     assert first.tolist() == expected[1].tolist() == [0, 1, 3, 5]

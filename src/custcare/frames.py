@@ -31,7 +31,6 @@ from custcare.batch._columns import (
     _MAX_TIME,
     _MIN_TIME,
     _float_each,
-    _hash,
     _is_amount_each,
     _is_str_each,
     blank_mask,
@@ -39,6 +38,7 @@ from custcare.batch._columns import (
     check_timezone,
     datetime64_seconds,
     duplicate_mask,
+    hash_text,
 )
 from custcare.errors import ColumnError, CustcareUsageError
 from custcare.models import COUNTED_STATUSES, OrderStatus
@@ -792,7 +792,7 @@ def _factorize(text: NDArray[np.str_]) -> tuple[NDArray[np.int64], NDArray[np.in
     if not n:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     bits = np.uint64(max(1, (n - 1).bit_length()))
-    packed = (_hash(text) >> bits) << bits | np.arange(n, dtype=np.uint64)
+    packed = (hash_text(text) >> bits) << bits | np.arange(n, dtype=np.uint64)
     packed.sort()
     rows = (packed & ((np.uint64(1) << bits) - np.uint64(1))).astype(np.int64)
     key = packed >> bits

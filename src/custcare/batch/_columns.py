@@ -17,7 +17,7 @@ from custcare.batch._records import CareRecords, records_from_histories
 from custcare.errors import ColumnError, DataError
 from custcare.models import COUNTED_STATUSES, CustomerHistory, Order, OrderStatus
 
-__all__ = ["CustomerBatch", "from_histories", "to_epoch_seconds"]
+__all__ = ["CustomerBatch", "from_histories", "hash_text", "to_epoch_seconds"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -381,7 +381,7 @@ _HASH_CHUNK = 1 << 12  # rows per step: a chunk of codes stays in the CPU cache
 _HASH_SEED = 20260301
 
 
-def _hash(text: NDArray[np.str_]) -> NDArray[np.uint64]:
+def hash_text(text: NDArray[np.str_]) -> NDArray[np.uint64]:
     """A 64-bit hash of each string: a fixed random odd-weighted sum of its code points.
 
     Strings of even width are read as 64-bit words (two code points each), which
@@ -415,7 +415,7 @@ def duplicate_mask(text: NDArray[np.str_]) -> NDArray[np.bool_]:
     out = np.zeros(n, dtype=np.bool_)
     if n < 2:
         return out
-    hashes = _hash(text)
+    hashes = hash_text(text)
     ordered = np.sort(hashes)
     same = ordered[1:] == ordered[:-1]
     if not same.any():

@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from custcare.batch import CustomerBatch
+from custcare.batch._columns import hash_text
 from custcare.errors import CustcareUsageError
 from custcare.scoring._result import ScoreResult
 
@@ -235,13 +236,17 @@ class ReasonColumns:
         row = np.concatenate(rows)
         key = np.concatenate(keys)
         value = np.concatenate(values)
-        order = np.lexsort((key, row))
+        # One integer sort: row, then the reason's place, then the id's own order.
+        order = np.argsort(row * (len(self.evidence) * span) + key)
         row, value = row[order], value[order]
-        # Drop repeats of (row, id), keeping the first citation.
-        by_id = np.lexsort((np.arange(row.size), value, row))
+        # Drop repeats of (row, id), keeping the first citation. Ids are grouped by
+        # (row, 32 bits of a hash) in one stable integer sort, no string sort; equal
+        # neighbours are then compared as text, so a collision never merges two ids.
+        hashed = (hash_text(value) >> np.uint64(32)) | (row.astype(np.uint64) << np.uint64(32))
+        by_id = np.argsort(hashed, kind="stable")
+        r, v = row[by_id], value[by_id]
         dup = np.zeros(row.size, dtype=np.bool_)
-        same = (row[by_id][1:] == row[by_id][:-1]) & (value[by_id][1:] == value[by_id][:-1])
-        dup[by_id[1:][same]] = True
+        dup[by_id[1:][(r[1:] == r[:-1]) & (v[1:] == v[:-1])]] = True
         return Ragged.from_pairs(row[~dup], value[~dup], n)
 
 

@@ -171,6 +171,8 @@ class ResultTable:
         for _, values in parts:
             if isinstance(values, Ragged):
                 flat = pa.array(values.values, type=pa.string())
+                if isinstance(flat, pa.ChunkedArray):  # pyarrow splits big text arrays
+                    flat = flat.combine_chunks()
                 if values.values.size < 2**31:
                     offsets = pa.array(values.offsets.astype(np.int32), type=pa.int32())
                     arrays.append(pa.ListArray.from_arrays(offsets, flat))
