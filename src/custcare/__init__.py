@@ -18,6 +18,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from custcare import batch, datasets, errors, models, scoring
 from custcare.errors import (
+    ColumnError,
     ConvergenceError,
     CustcareError,
     CustcareUsageError,
@@ -77,6 +78,7 @@ __all__ = [
     "COUNTED_STATUSES",
     "BaseScorer",
     "BatchScores",
+    "ColumnError",
     "Complaint",
     "ComplaintCategory",
     "ComplaintChannel",

@@ -4,7 +4,17 @@ from custcare.batch._columns import (
     SECONDS_PER_DAY,
     CustomerBatch,
     from_histories,
+    hash_text,
     to_epoch_seconds,
 )
+from custcare.batch._records import CareRecords, records_from_histories
 
-__all__ = ["SECONDS_PER_DAY", "CustomerBatch", "from_histories", "to_epoch_seconds"]
+__all__ = [
+    "SECONDS_PER_DAY",
+    "CareRecords",
+    "CustomerBatch",
+    "from_histories",
+    "hash_text",
+    "records_from_histories",
+    "to_epoch_seconds",
+]

@@ -11,8 +11,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
-from custcare.batch import CustomerBatch
-from custcare.batch._columns import hash_text
+from custcare.batch import CustomerBatch, hash_text
 from custcare.errors import CustcareUsageError
 from custcare.scoring._result import ScoreResult
 
