@@ -36,12 +36,11 @@ from custcare.churn._causes import REMEDIES, ChurnCause, default_prior
 from custcare.churn._gap import gap_bands, gap_kernel
 from custcare.churn._protocols import RiskBandResult, RiskBandScores
 from custcare.errors import CustcareUsageError, DataError
-from custcare.loyalty import VALUE_SOURCES, customer_value
+from custcare.loyalty import VALUE_SOURCES, customer_value, customer_value_columns
 from custcare.models import CustomerHistory, ShopContext
 from custcare.scoring import (
     BaseScorer,
     BatchScores,
-    CustomerValueScores,
     Ragged,
     Reason,
     ReasonColumns,
@@ -52,6 +51,7 @@ from custcare.scoring import (
     Upstream,
     UpstreamScores,
     check_as_of,
+    check_upstream_rows,
 )
 from custcare.text import CATEGORY_CODES, NONE, LexiconClassifier, TextAnalysis, TextClassifier
 
@@ -437,14 +437,8 @@ class _Inputs:
     def of_scores(cls, upstream: UpstreamScores, batch: CustomerBatch, scorer: str) -> _Inputs:
         """Columns from other scorers' batch scores (read through typed protocols)."""
         n = batch.n_customers
-        for source, scores in upstream.items():
-            if not np.array_equal(scores.customer_ids, batch.customer_ids):
-                raise CustcareUsageError(
-                    f"{scorer}: upstream scores of {source} are not for the batch's "
-                    "customers, in the same order",
-                    code="bad_argument",
-                )
-        value, value_source = _value_columns(upstream, n)
+        check_upstream_rows(upstream, batch.customer_ids, scorer)
+        value, value_source = customer_value_columns(upstream, n)
         band = np.full(n, "", dtype=object)
         method = np.full(n, "", dtype=object)
         risk = upstream.get("churn.risk")
@@ -484,34 +478,6 @@ def _one_batch(
 def _code(value: object) -> str:
     """The code of an enum member (its value), or the text of anything else."""
     return str(value.value) if isinstance(value, Enum) else str(value)
-
-
-def _value_columns(
-    upstream: UpstreamScores, n: int
-) -> tuple[NDArray[np.float64], NDArray[np.str_]]:
-    """Customer value from the first of `VALUE_SOURCES` that gives one, per row.
-
-    Scores satisfying `CustomerValueScores` give a column; other scores with
-    per-row results are read row by row through `custcare.loyalty.customer_value`,
-    so a row gets the value the per-customer path would read.
-    """
-    value = np.zeros(n)
-    source = np.full(n, "", dtype=object)
-    todo = np.ones(n, dtype=np.bool_)
-    for name in VALUE_SOURCES:
-        scores = upstream.get(name)
-        if scores is None or not todo.any():
-            continue
-        if isinstance(scores, CustomerValueScores):
-            column = np.clip(np.nan_to_num(np.asarray(scores.customer_value, float)), 0.0, 1.0)
-            value[todo], source[todo] = column[todo], name
-            todo[:] = False
-        elif scores.explain is not None:
-            for i in np.flatnonzero(todo):
-                v, s = customer_value({name: scores.result(int(i))})
-                if s is not None:
-                    value[i], source[i], todo[i] = v, s, False
-    return value, source.astype(np.str_)
 
 
 # --- evidence over columns ----------------------------------------------------------------

@@ -25,12 +25,11 @@ from custcare.batch._records import CareRecords
 from custcare.complaints._features import CATEGORY_CODES, ComplaintFeatures
 from custcare.complaints._sla import LEVELS, Level, SLAPolicy, add_business_seconds
 from custcare.errors import CustcareUsageError, DataError
-from custcare.loyalty import VALUE_SOURCES, customer_value
+from custcare.loyalty import VALUE_SOURCES, customer_value, customer_value_columns
 from custcare.models import AwareDatetime, Complaint, ComplaintCategory, CustomerHistory
 from custcare.scoring import (
     BaseScorer,
     BatchScores,
-    CustomerValueScores,
     Ragged,
     Reason,
     ReasonColumns,
@@ -41,6 +40,7 @@ from custcare.scoring import (
     Upstream,
     UpstreamScores,
     check_as_of,
+    check_upstream_rows,
 )
 from custcare.text import NONE, LexiconClassifier, TextAnalysis, TextClassifier
 
@@ -1092,43 +1092,8 @@ class _Inputs:
     @classmethod
     def of_scores(cls, upstream: UpstreamScores, batch: CustomerBatch, scorer: str) -> _Inputs:
         """Columns from loyalty batch scores (`custcare.scoring.CustomerValueScores`)."""
-        for source, scores in upstream.items():
-            if not np.array_equal(scores.customer_ids, batch.customer_ids):
-                raise CustcareUsageError(
-                    f"{scorer}: upstream scores of {source} are not for the batch's "
-                    "customers, in the same order",
-                    code="bad_argument",
-                )
-        return cls(*_value_columns(upstream, batch.n_customers))
-
-
-def _value_columns(
-    upstream: UpstreamScores, n: int
-) -> tuple[NDArray[np.float64], NDArray[np.str_]]:
-    """Customer value from the first of `VALUE_SOURCES` that gives one, per row.
-
-    Scores satisfying `CustomerValueScores` give a column; other scores with
-    per-row results are read row by row through `custcare.loyalty.customer_value`,
-    so a row gets the value the per-customer path would read. (``churn.cause``
-    reads customer value the same way.)
-    """
-    value = np.zeros(n)
-    source = np.full(n, "", dtype=object)
-    todo = np.ones(n, dtype=np.bool_)
-    for name in VALUE_SOURCES:
-        scores = upstream.get(name)
-        if scores is None or not todo.any():
-            continue
-        if isinstance(scores, CustomerValueScores):
-            column = np.clip(np.nan_to_num(np.asarray(scores.customer_value, float)), 0.0, 1.0)
-            value[todo], source[todo] = column[todo], name
-            todo[:] = False
-        elif scores.explain is not None:
-            for i in np.flatnonzero(todo):
-                v, s = customer_value({name: scores.result(int(i))})
-                if s is not None:
-                    value[i], source[i], todo[i] = v, s, False
-    return value, source.astype(np.str_)
+        check_upstream_rows(upstream, batch.customer_ids, scorer)
+        return cls(*customer_value_columns(upstream, batch.n_customers))
 
 
 def _one_batch(

@@ -25,6 +25,7 @@ from custcare.loyalty._value import (
     HasCustomerValue,
     HasPredictedValue,
     customer_value,
+    customer_value_columns,
 )
 from custcare.loyalty.pyramid import (
     DEFAULT_PYRAMID_LEVELS,
@@ -85,4 +86,5 @@ __all__ = [
     "TierResult",
     "TierScores",
     "customer_value",
+    "customer_value_columns",
 ]

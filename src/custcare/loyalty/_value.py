@@ -10,9 +10,18 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from custcare.scoring import Upstream
+import numpy as np
+from numpy.typing import NDArray
 
-__all__ = ["VALUE_SOURCES", "HasCustomerValue", "HasPredictedValue", "customer_value"]
+from custcare.scoring import CustomerValueScores, Upstream, UpstreamScores
+
+__all__ = [
+    "VALUE_SOURCES",
+    "HasCustomerValue",
+    "HasPredictedValue",
+    "customer_value",
+    "customer_value_columns",
+]
 
 VALUE_SOURCES: tuple[str, ...] = ("loyalty.pyramid", "loyalty.threshold", "loyalty.rfm")
 """Loyalty scorers whose results carry ``customer_value``, in the order they are read."""
@@ -76,3 +85,34 @@ def customer_value(upstream: Upstream) -> tuple[float, str | None]:
         if isinstance(value, float | int):
             return float(min(max(value, 0.0), 1.0)), name
     return 0.0, None
+
+
+def customer_value_columns(
+    upstream: UpstreamScores, n: int
+) -> tuple[NDArray[np.float64], NDArray[np.str_]]:
+    """Customer value in ``[0, 1]`` per row, and its source, from batch scores.
+
+    The batch twin of `customer_value`: per row, the first of `VALUE_SOURCES`
+    that gives one (``""`` as the source, value 0, when none does).
+
+    Scores satisfying `CustomerValueScores` give a column; other scores with
+    per-row results are read row by row through `custcare.loyalty.customer_value`,
+    so a row gets the value the per-customer path would read.
+    """
+    value = np.zeros(n)
+    source = np.full(n, "", dtype=object)
+    todo = np.ones(n, dtype=np.bool_)
+    for name in VALUE_SOURCES:
+        scores = upstream.get(name)
+        if scores is None or not todo.any():
+            continue
+        if isinstance(scores, CustomerValueScores):
+            column = np.clip(np.nan_to_num(np.asarray(scores.customer_value, float)), 0.0, 1.0)
+            value[todo], source[todo] = column[todo], name
+            todo[:] = False
+        elif scores.explain is not None:
+            for i in np.flatnonzero(todo):
+                v, s = customer_value({name: scores.result(int(i))})
+                if s is not None:
+                    value[i], source[i], todo[i] = v, s, False
+    return value, source.astype(np.str_)

@@ -48,6 +48,7 @@ from custcare.scoring import (
     Upstream,
     UpstreamScores,
     check_as_of,
+    check_upstream_rows,
 )
 
 __all__ = [
@@ -468,12 +469,7 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
             return self._future(future_value, batch.n_customers)
         if source is None:
             return None
-        if not np.array_equal(source.customer_ids, batch.customer_ids):
-            raise CustcareUsageError(
-                f"{self.name}: upstream scores of {FUTURE_SOURCE} are not for the same "
-                "customers, in the same order, as the batch",
-                code="bad_argument",
-            )
+        check_upstream_rows({FUTURE_SOURCE: source}, batch.customer_ids, self.name)
         if isinstance(source, PredictedValueScores):
             values = np.asarray(source.predicted_value, dtype=np.float64)
             if values.shape != (batch.n_customers,) or np.isinf(values).any():

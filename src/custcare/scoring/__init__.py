@@ -9,6 +9,7 @@ from custcare.scoring._batch import (
     ReasonColumns,
     ReasonSlot,
     UpstreamScores,
+    check_upstream_rows,
 )
 from custcare.scoring._pipeline import Pipeline, Progress, ProgressCallback
 from custcare.scoring._registry import ENTRY_POINT_GROUP, ScorerInfo, available_scorers, get_scorer
@@ -52,5 +53,6 @@ __all__ = [
     "UpstreamScores",
     "available_scorers",
     "check_as_of",
+    "check_upstream_rows",
     "get_scorer",
 ]

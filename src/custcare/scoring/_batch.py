@@ -24,6 +24,7 @@ __all__ = [
     "ReasonColumns",
     "ReasonSlot",
     "UpstreamScores",
+    "check_upstream_rows",
 ]
 
 ScoresT = TypeVar("ScoresT", bound="BatchScores")
@@ -380,6 +381,30 @@ def _column(values: list[Any]) -> NDArray[Any]:
 
 UpstreamScores = Mapping[str, BatchScores]
 """Batch results of the scorers a scorer requires or uses, by registered name."""
+
+
+def check_upstream_rows(
+    upstream: UpstreamScores, customer_ids: NDArray[np.str_], scorer: str
+) -> None:
+    """Refuse upstream batch scores that are not for these customers, in this order.
+
+    Raises:
+        CustcareUsageError: naming the scorer and the upstream source.
+
+    Examples:
+        >>> s = BatchScores.build("demo", np.array(["a", "b"]), {})
+        >>> check_upstream_rows({"demo": s}, np.array(["b", "a"]), "other")
+        Traceback (most recent call last):
+        ...
+        custcare.errors.CustcareUsageError: other: upstream scores of demo are not for ...
+    """
+    for source, scores in upstream.items():
+        if not np.array_equal(scores.customer_ids, customer_ids):
+            raise CustcareUsageError(
+                f"{scorer}: upstream scores of {source} are not for the batch's "
+                "customers (the same customers, in the same order)",
+                code="bad_argument",
+            )
 
 
 @runtime_checkable

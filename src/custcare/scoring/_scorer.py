@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict
 from typing_extensions import Self
 
 from custcare.batch import CustomerBatch, from_histories
 from custcare.errors import CustcareUsageError, NotFittedError
 from custcare.models import CustomerHistory
-from custcare.scoring._batch import BatchScores, UpstreamScores
+from custcare.scoring._batch import BatchScores, UpstreamScores, check_upstream_rows
 from custcare.scoring._result import ScoreResult
 
 __all__ = [
@@ -299,7 +298,9 @@ class BaseScorer(ABC, Generic[ConfigT, ResultT]):
                 code="bad_argument",
             )
         self._check_ready()
-        return self._scores_upstream(batch.until(as_of), as_of=as_of, upstream=upstream or {})
+        upstream = upstream or {}
+        check_upstream_rows(upstream, batch.customer_ids, self.name)
+        return self._scores_upstream(batch.until(as_of), as_of=as_of, upstream=upstream)
 
     def _score(self, history: CustomerHistory, *, as_of: datetime, upstream: Upstream) -> ResultT:
         """Score a history already cut at ``as_of``.
@@ -378,13 +379,7 @@ class PopulationScorer(BaseScorer[ConfigT, ResultT], Generic[ConfigT, ResultT, S
         else:
             batch = from_histories([h.until(as_of) for h in data])
         if isinstance(upstream, Mapping):
-            for source, scores in upstream.items():
-                if not np.array_equal(scores.customer_ids, batch.customer_ids):
-                    raise CustcareUsageError(
-                        f"{self.name}: upstream scores of {source} are not for the same "
-                        "customers, in the same order, as the data",
-                        code="bad_argument",
-                    )
+            check_upstream_rows(upstream, batch.customer_ids, self.name)
         elif upstream is not None and len(upstream) != batch.n_customers:
             raise CustcareUsageError(
                 f"{self.name}: upstream has {len(upstream)} entries for "
