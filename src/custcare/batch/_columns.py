@@ -548,6 +548,10 @@ class CustomerBatch:
     uncounted_status: NDArray[np.str_] = field(default_factory=lambda: _EMPTY_STR)
     uncounted_ids: NDArray[np.str_] = field(default_factory=lambda: _EMPTY_STR)
     records: CareRecords | None = None
+    # Derived orderings, computed once per batch on first use (the batch is immutable).
+    _derived: dict[str, NDArray[np.int64]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_arrays(
@@ -686,6 +690,27 @@ class CustomerBatch:
     def n_orders(self) -> int:
         """Number of orders in the long table."""
         return int(self.order_customer.shape[0])
+
+    def orders_by_time(self) -> NDArray[np.int64]:
+        """The order rows sorted by customer, then time, then id (computed once).
+
+        Examples:
+            >>> b = CustomerBatch.from_arrays(customer_ids=["a", "b"], created_at=[0.0, 0.0],
+            ...     order_customer=[1, 0, 1], order_time=[5.0, 9.0, 2.0],
+            ...     order_total=[1.0, 2.0, 3.0], currency="CNY")
+            >>> b.orders_by_time().tolist()
+            [1, 2, 0]
+        """
+        found = self._derived.get("by_time")
+        if found is None:
+            from custcare.batch._order import sort_orders
+
+            ids = self.order_ids
+            if ids is None:  # ties in (customer, time) keep row order
+                ids = np.zeros(self.n_orders, dtype="<U1")
+            found = _frozen(sort_orders(self.order_customer, self.order_time, ids))
+            self._derived["by_time"] = found
+        return found
 
     def _sum(self, values: NDArray[Any], mask: NDArray[np.bool_] | None) -> NDArray[np.float64]:
         idx = self.order_customer if mask is None else self.order_customer[mask]

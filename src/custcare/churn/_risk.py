@@ -550,16 +550,16 @@ def _last_order_ids(batch: CustomerBatch, last_order_row: NDArray[np.int64]) -> 
     if batch.order_ids is None:
         return Ragged.empty(n)
     cites = last_order_row >= 0
-    ids = batch.order_ids[last_order_row[cites]]
-    named = ids != ""
+    rows = last_order_row[cites]
+    named = batch.order_ids[rows] != ""
     cites[cites] = named
     # Rows are in customer order already: the offsets are a running count.
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(cites, out=offsets[1:])
-    values = ids[named]
+    positions = rows[named].astype(np.int64)
     offsets.flags.writeable = False
-    values.flags.writeable = False
-    return Ragged(offsets, values)
+    positions.flags.writeable = False
+    return Ragged(offsets, positions, batch.order_ids)
 
 
 def _positive(gap: float | None) -> float | None:

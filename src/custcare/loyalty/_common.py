@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
 from custcare.batch import SECONDS_PER_DAY, CustomerBatch
+from custcare.batch._order import sort_orders
 from custcare.errors import DataError
 from custcare.scoring import Ragged
 
@@ -19,7 +20,6 @@ __all__ = [
     "LevelLabel",
     "cents",
     "check_currency",
-    "customer_order",
     "decimal_from_cents",
     "format_money",
     "from_epoch_seconds",
@@ -157,44 +157,6 @@ def check_currency(batch: CustomerBatch, currency: str, who: str) -> None:
         )
 
 
-def customer_order(
-    customer: NDArray[np.int64], key: NDArray[np.float64], ids: NDArray[np.str_]
-) -> NDArray[np.int64]:
-    """The order that sorts rows by customer, then ``key``, then id, with no string sort.
-
-    ``key`` is replaced by its rank, so (customer, rank) packs into one integer
-    sorted at once; then only the runs of equal (customer, key), few in real data,
-    are re-sorted by id.
-    """
-    m = customer.size
-    if bool(np.all(customer[1:] >= customer[:-1])) and bool(
-        np.all((customer[1:] != customer[:-1]) | (key[1:] >= key[:-1]))
-    ):
-        order: NDArray[np.int64] = np.arange(m, dtype=np.int64)  # already sorted
-    else:
-        by_key = np.argsort(key)
-        new = np.empty(m, dtype=np.bool_)
-        new[:1] = True
-        np.not_equal(key[by_key][1:], key[by_key][:-1], out=new[1:])
-        rank = np.empty(m, dtype=np.int64)
-        rank[by_key] = np.cumsum(new) - 1
-        span = int(rank[by_key[-1]]) + 1
-        if (int(customer.max()) + 1) * span < 2**62:
-            order = np.argsort(customer * span + rank).astype(np.int64)
-        else:  # pragma: no cover - over 4e18 (customer, key) pairs
-            order = np.lexsort((rank, customer)).astype(np.int64)
-    c, k = customer[order], key[order]
-    tie = (c[1:] == c[:-1]) & (k[1:] == k[:-1])
-    if tie.any():
-        in_run = np.zeros(m, dtype=np.bool_)
-        in_run[1:] |= tie
-        in_run[:-1] |= tie
-        at = np.flatnonzero(in_run)
-        run = np.cumsum(np.concatenate(([True], ~tie)))[at]
-        order[at] = order[at][np.lexsort((ids[order[at]], run))]
-    return order
-
-
 def ids_by_customer(
     batch: CustomerBatch,
     mask: NDArray[np.bool_],
@@ -206,19 +168,23 @@ def ids_by_customer(
     With ``limit``, only each customer's first ``limit`` ids.
     """
     n = batch.n_customers
-    idx = np.flatnonzero(mask)
-    if batch.order_ids is None or idx.size == 0:
+    if batch.order_ids is None or not mask.any():
         return Ragged.empty(n)
-    customer = batch.order_customer[idx]
-    order = customer_order(customer, key[idx], batch.order_ids[idx])
+    if key is batch.order_time:  # the batch's own (customer, time, id) order, sorted once
+        by_time = batch.orders_by_time()
+        rows = by_time[mask[by_time]]
+    else:
+        idx = np.flatnonzero(mask)
+        rows = idx[sort_orders(batch.order_customer[idx], key[idx], batch.order_ids[idx])]
+    customer = batch.order_customer[rows]
     counts = np.bincount(customer, minlength=n)
     if limit is not None:
         start = np.repeat(np.cumsum(counts) - counts, counts)  # first row of each customer
-        order = order[np.arange(order.size) - start < limit]
+        rows = rows[np.arange(rows.size) - start < limit]
         counts = np.minimum(counts, limit)
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
-    values = batch.order_ids[idx[order]]
+    positions = rows.astype(np.int64)
     offsets.flags.writeable = False
-    values.flags.writeable = False
-    return Ragged(offsets, values)
+    positions.flags.writeable = False
+    return Ragged(offsets, positions, batch.order_ids)

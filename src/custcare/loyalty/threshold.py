@@ -794,6 +794,7 @@ def _totals_before_exits(
 def _uncounted_ids(batch: CustomerBatch, mask: NDArray[np.bool_]) -> Ragged:
     """The ids of the selected uncounted orders, per customer, in time then id order."""
     idx = np.flatnonzero(mask)
-    ids = batch.uncounted_ids[idx]
-    order = np.lexsort((ids, batch.uncounted_time[idx]))
-    return Ragged.from_pairs(batch.uncounted_customer[idx][order], ids[order], batch.n_customers)
+    order = idx[np.lexsort((batch.uncounted_ids[idx], batch.uncounted_time[idx]))]
+    return Ragged.cite(
+        batch.uncounted_customer[order], order, batch.uncounted_ids, batch.n_customers
+    )

@@ -11,7 +11,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
-from custcare.batch import CustomerBatch, hash_text
+from custcare.batch import CustomerBatch
 from custcare.errors import CustcareUsageError
 from custcare.scoring._result import ScoreResult
 
@@ -30,6 +30,7 @@ __all__ = [
 ScoresT = TypeVar("ScoresT", bound="BatchScores")
 
 _EMPTY_STR: NDArray[np.str_] = np.empty(0, dtype=np.str_)
+_EMPTY_INT: NDArray[np.int64] = np.empty(0, dtype=np.int64)
 
 
 def _frozen(arr: NDArray[Any]) -> NDArray[Any]:
@@ -39,34 +40,67 @@ def _frozen(arr: NDArray[Any]) -> NDArray[Any]:
 
 @dataclass(frozen=True, eq=False)
 class Ragged:
-    """Lists of strings of different lengths, one list per row, as two flat arrays.
+    """Lists of strings of different lengths, one list per row, as flat arrays.
 
-    Row ``i`` holds ``values[offsets[i]:offsets[i + 1]]`` (the layout of an Arrow
-    list column, so a table converts without a Python loop).
+    Row ``i`` holds ``pool[index[offsets[i]:offsets[i + 1]]]``: the lists hold
+    positions into a ``pool`` of strings (often the batch's own ``order_ids``), so
+    a batch path cites records without copying their ids, and repeats are found by
+    position. ``offsets`` is the layout of an Arrow list column, so a table
+    converts without a Python loop.
 
     Examples:
         >>> r = Ragged.from_pairs(np.array([1, 0, 1]), np.array(["b1", "a1", "b2"]), 3)
         >>> r.row(0), r.row(1), r.row(2)
         (('a1',), ('b1', 'b2'), ())
+        >>> ids = np.array(["o1", "o2", "o3"])
+        >>> Ragged.cite(np.array([0, 0]), np.array([2, 0]), ids, 2).row(0)
+        ('o3', 'o1')
     """
 
     offsets: NDArray[np.int64]
-    values: NDArray[np.str_]
+    index: NDArray[np.int64]
+    pool: NDArray[np.str_]
 
     @classmethod
-    def from_pairs(cls, rows: NDArray[np.int64], values: NDArray[Any], n: int) -> Ragged:
-        """Group ``values`` by their owner ``rows``; within a row, input order is kept."""
+    def cite(
+        cls,
+        rows: NDArray[np.integer[Any]],
+        positions: NDArray[np.integer[Any]],
+        pool: NDArray[np.str_],
+        n: int,
+    ) -> Ragged:
+        """Group the records at ``positions`` of ``pool`` by their owner ``rows``.
+
+        Within a row, input order is kept. ``pool`` is held, not copied: pass one
+        array per kind of record, so the same record always has the same position.
+        """
         rows = np.asarray(rows, dtype=np.int64)
-        by = np.argsort(rows, kind="stable")
+        positions = np.asarray(positions, dtype=np.int64)
+        if rows.size and bool(np.all(rows[1:] >= rows[:-1])):
+            by: NDArray[np.int64] | slice = slice(None)  # already grouped: no sort
+        else:
+            by = np.argsort(rows, kind="stable")
         counts = np.bincount(rows, minlength=n)
         offsets = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
-        return cls(_frozen(offsets), _frozen(np.asarray(values, dtype=np.str_)[by]))
+        return cls(_frozen(offsets), _frozen(positions[by]), pool)
+
+    @classmethod
+    def from_pairs(cls, rows: NDArray[np.integer[Any]], values: NDArray[Any], n: int) -> Ragged:
+        """Group the strings ``values`` by owner ``rows``; within a row, input order is kept."""
+        values = np.asarray(values, dtype=np.str_).reshape(-1)
+        return cls.cite(rows, np.arange(values.size, dtype=np.int64), _frozen(values), n)
+
+    @classmethod
+    def from_flat(cls, offsets: NDArray[np.int64], values: NDArray[Any]) -> Ragged:
+        """From offsets and the flat strings they slice."""
+        values = np.asarray(values, dtype=np.str_).reshape(-1)
+        return cls(_frozen(offsets), _frozen(np.arange(values.size, dtype=np.int64)), values)
 
     @classmethod
     def empty(cls, n: int) -> Ragged:
         """``n`` empty lists."""
-        return cls(_frozen(np.zeros(n + 1, dtype=np.int64)), _EMPTY_STR)
+        return cls(_frozen(np.zeros(n + 1, dtype=np.int64)), _EMPTY_INT, _EMPTY_STR)
 
     @classmethod
     def from_rows(cls, rows: Sequence[Sequence[str]]) -> Ragged:
@@ -74,15 +108,19 @@ class Ragged:
         lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
         offsets = np.zeros(len(rows) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        flat = [v for r in rows for v in r]
-        return cls(_frozen(offsets), _frozen(np.asarray(flat, dtype=np.str_).reshape(-1)))
+        return cls.from_flat(offsets, np.asarray([v for r in rows for v in r], dtype=np.str_))
 
     def __len__(self) -> int:
         return int(self.offsets.shape[0] - 1)
 
+    @property
+    def values(self) -> NDArray[np.str_]:
+        """Every row's strings, one after the other (a copy out of the pool)."""
+        return self.pool[self.index]
+
     def row(self, i: int) -> tuple[str, ...]:
         """The list of row ``i``."""
-        return tuple(str(v) for v in self.values[self.offsets[i] : self.offsets[i + 1]])
+        return tuple(str(v) for v in self.pool[self.index[self.offsets[i] : self.offsets[i + 1]]])
 
     def owners(self) -> NDArray[np.int64]:
         """The row of each flat value."""
@@ -93,6 +131,29 @@ class Ragged:
         out = np.empty(len(self), dtype=object)
         out[:] = [self.row(i) for i in range(len(self))]
         return out
+
+    def to_arrow(self, pools: dict[int, Any] | None = None) -> Any:
+        """A ``pyarrow`` list-of-string array (pyarrow gathers; no Python loop).
+
+        ``pools`` caches converted pools by identity, so lists that cite the same
+        pool (the batch's order ids, say) convert it once.
+        """
+        import pyarrow as pa
+
+        cache = {} if pools is None else pools
+        pool = cache.get(id(self.pool))
+        if pool is None:
+            pool = pa.array(self.pool, type=pa.string())
+            if isinstance(pool, pa.ChunkedArray):  # pyarrow splits big text arrays
+                pool = pool.combine_chunks()
+            cache[id(self.pool)] = pool
+        flat = pool.take(pa.array(self.index, type=pa.int64()))
+        if isinstance(flat, pa.ChunkedArray):
+            flat = flat.combine_chunks()
+        if self.index.size < 2**31:
+            offsets = pa.array(self.offsets.astype(np.int32), type=pa.int32())
+            return pa.ListArray.from_arrays(offsets, flat)
+        return pa.LargeListArray.from_arrays(pa.array(self.offsets), flat)  # pragma: no cover
 
 
 @dataclass(frozen=True)
@@ -178,16 +239,29 @@ class ReasonColumns:
 
     @classmethod
     def from_results(cls, results: Sequence[ScoreResult]) -> ReasonColumns:
-        """The reasons of per-customer results, as columns."""
+        """The reasons of per-customer results, as columns.
+
+        Every slot cites one pool of the distinct ids, so an id cited by two of a
+        customer's reasons is one record.
+        """
         n = len(results)
         k = max((len(r.reasons) for r in results), default=0)
-        slots = []
+        cited = [
+            [r.reasons[j].evidence if len(r.reasons) > j else () for r in results] for j in range(k)
+        ]
+        flat = [v for per_slot in cited for row in per_slot for v in row]
+        pool, position = np.unique(np.asarray(flat, dtype=np.str_), return_inverse=True)
+        pool = _frozen(pool)
+        slots, used = [], 0
         for j in range(k):
             present = np.array([len(r.reasons) > j for r in results], dtype=np.bool_)
             code = np.array([r.reasons[j].code if len(r.reasons) > j else "" for r in results])
-            evidence = Ragged.from_rows(
-                [r.reasons[j].evidence if len(r.reasons) > j else () for r in results]
-            )
+            lengths = np.fromiter((len(e) for e in cited[j]), dtype=np.int64, count=n)
+            offsets = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(lengths, out=offsets[1:])
+            mine = position.reshape(-1)[used : used + int(offsets[-1])].astype(np.int64)
+            used += int(offsets[-1])
+            evidence = Ragged(_frozen(offsets), _frozen(mine), pool)
             slots.append(ReasonSlot(code.astype(np.str_), present, evidence))
         return cls.build(n, slots)
 
@@ -212,42 +286,83 @@ class ReasonColumns:
         present = self.index >= 0
         offsets = np.zeros(self.index.shape[0] + 1, dtype=np.int64)
         np.cumsum(present.sum(axis=1), out=offsets[1:])
-        words = np.asarray(self.vocabulary, dtype=np.str_)
-        return Ragged(_frozen(offsets), _frozen(words[self.index[present]]))
+        words = _frozen(np.asarray(self.vocabulary, dtype=np.str_))
+        return Ragged(_frozen(offsets), _frozen(self.index[present].astype(np.int64)), words)
 
     def evidence_lists(self) -> Ragged:
-        """Each row's evidence over all its reasons, first citation first, no repeats."""
-        n = self.index.shape[0]
-        span = 1 + sum(ev.values.size for ev in self.evidence if ev is not None)
-        rows, keys, values = [], [], []
+        """Each row's evidence over all its reasons, first citation first, no repeats.
+
+        A record cited by several of a row's reasons is listed once. Records are
+        compared by position in their pool (the same record, not merely the same
+        text), so no id is compared as text.
+        """
+        n, k = self.slot.shape
+        # place[i, s]: where slot s's reason sits in row i, or -1.
+        place_of = np.full((n, max(len(self.evidence), 1)), -1, dtype=np.int64)
+        r_idx, c_idx = np.nonzero(self.slot >= 0)
+        place_of[r_idx, self.slot[r_idx, c_idx]] = c_idx
+        pools: list[NDArray[np.str_]] = []  # distinct pools, by identity
+        rows, places, pool_no, positions = [], [], [], []
         for s, ev in enumerate(self.evidence):
-            if ev is None or ev.values.size == 0:
+            if ev is None or ev.index.size == 0:
                 continue
             owner = ev.owners()
-            at = self.slot[owner] == s  # where this slot's reason sits in the row, if present
-            cited = at.any(axis=1)
-            position = np.argmax(at[cited], axis=1).astype(np.int64)
-            # One key for all reasons: the reason's place in the row, then the id's own order.
+            place = place_of[owner, s]
+            cited = place >= 0
+            p = next((j for j, q in enumerate(pools) if q is ev.pool), len(pools))
+            if p == len(pools):
+                pools.append(ev.pool)
             rows.append(owner[cited])
-            keys.append(position * span + np.arange(ev.values.size)[cited])
-            values.append(ev.values[cited])
+            places.append(place[cited])
+            pool_no.append(np.full(int(cited.sum()), p, dtype=np.int64))
+            positions.append(ev.index[cited])
         if not rows:
             return Ragged.empty(n)
-        row = np.concatenate(rows)
-        key = np.concatenate(keys)
-        value = np.concatenate(values)
-        # One integer sort: row, then the reason's place, then the id's own order.
-        order = np.argsort(row * (len(self.evidence) * span) + key)
-        row, value = row[order], value[order]
-        # Drop repeats of (row, id), keeping the first citation. Ids are grouped by
-        # (row, 32 bits of a hash) in one stable integer sort, no string sort; equal
-        # neighbours are then compared as text, so a collision never merges two ids.
-        hashed = (hash_text(value) >> np.uint64(32)) | (row.astype(np.uint64) << np.uint64(32))
-        by_id = np.argsort(hashed, kind="stable")
-        r, v = row[by_id], value[by_id]
-        dup = np.zeros(row.size, dtype=np.bool_)
-        dup[by_id[1:][(r[1:] == r[:-1]) & (v[1:] == v[:-1])]] = True
-        return Ragged.from_pairs(row[~dup], value[~dup], n)
+        row, place = np.concatenate(rows), np.concatenate(places)
+        pool, position = np.concatenate(pool_no), np.concatenate(positions)
+        # Order: row, then the reason's place in it, then the id's own order. Each
+        # slot is already in row order, so this stable sort merges a few sorted runs.
+        order = np.argsort(row * k + place, kind="stable")
+        row, pool, position = row[order], pool[order], position[order]
+        # One number per record over all pools; keep each (row, record) pair once.
+        start = np.zeros(len(pools) + 1, dtype=np.int64)
+        np.cumsum([q.size for q in pools], out=start[1:])
+        record = start[pool] + position
+        kept = _first_citations(row, record, int(start[-1]))
+        row, record = row[kept], record[kept]
+        offsets = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row, minlength=n), out=offsets[1:])
+        # The output cites the pool itself (no id is copied) unless several pools
+        # were cited, rare, when they are joined.
+        joined = pools[0] if len(pools) == 1 else _frozen(np.concatenate(pools))
+        return Ragged(_frozen(offsets), _frozen(record), joined)
+
+
+def _first_citations(
+    row: NDArray[np.int64], record: NDArray[np.int64], n_records: int
+) -> NDArray[np.bool_]:
+    """Which entries are the first citation of their (row, record) pair.
+
+    Usually a record belongs to one row (an order to one customer): then the first
+    citation of the record is found in one linear pass. Otherwise one sort.
+    """
+    m = row.size
+    seq = np.arange(m, dtype=np.int64)
+    owner = np.full(n_records, -1, dtype=np.int64)
+    owner[record] = row
+    if bool(np.all(owner[record] == row)):
+        first = np.full(n_records, m, dtype=np.int64)
+        np.minimum.at(first, record, seq)
+        kept: NDArray[np.bool_] = first[record] == seq
+        return kept
+    if (int(row.max()) + 1) * (n_records + 1) < 2**62:
+        by_pair = np.argsort(row * n_records + record, kind="stable")
+    else:  # pragma: no cover - over 4e18 (row, record) pairs
+        by_pair = np.lexsort((record, row))
+    r, c = row[by_pair], record[by_pair]
+    dup = np.zeros(m, dtype=np.bool_)
+    dup[by_pair[1:][(r[1:] == r[:-1]) & (c[1:] == c[:-1])]] = True
+    return ~dup
 
 
 @dataclass(frozen=True, eq=False)
@@ -284,10 +399,15 @@ class BatchScores:
         as_of: datetime | None = None,
         explain: Callable[[int], ScoreResult] | None = None,
     ) -> ScoresT:
-        """Freeze the arrays and check every column has one value per customer."""
+        """Freeze the arrays and check every column has one value per customer.
+
+        An array the caller owns and may still write to is frozen in place (the
+        scorer hands it over); a view of other data, or another sequence, is copied.
+        """
         frozen: dict[str, NDArray[Any]] = {}
         for name, col in columns.items():
-            arr = np.array(col, copy=True)
+            owned = isinstance(col, np.ndarray) and col.base is None and col.flags.writeable
+            arr = col if owned else np.array(col, copy=True)
             if arr.shape[:1] != customer_ids.shape:
                 raise ValueError(
                     f"batch column {name!r} has shape {arr.shape}, expected "

@@ -63,8 +63,8 @@ class ConstantScorer(BaseScorer[ConstantConfig, ConstantResult]):
             by = np.lexsort((batch.order_ids, batch.order_time, batch.order_customer))
             cust = batch.order_customer[by]
             last = by[np.r_[cust[1:] != cust[:-1], True]]
-        ids = np.zeros(0, dtype=np.str_) if batch.order_ids is None else batch.order_ids[last]
-        evidence = Ragged.from_pairs(batch.order_customer[last], ids, n)
+        ids = np.zeros(0, dtype=np.str_) if batch.order_ids is None else batch.order_ids
+        evidence = Ragged.cite(batch.order_customer[last], last, ids, n)
         reasons = ReasonColumns.build(n, [ReasonSlot("testing.constant", True, evidence)])
         value = self.config.value
 
