@@ -570,10 +570,10 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
     ) -> PyramidScores:
         return self._place_all(batch, as_of, self._offered(batch, upstream, None))
 
-    def _scores_one(
-        self, batch: CustomerBatch, *, as_of: datetime, upstream: Upstream
+    def _scores_rows(
+        self, batch: CustomerBatch, *, as_of: datetime, upstream: Sequence[Upstream]
     ) -> PyramidScores:
-        return self._place_all(batch, as_of, np.array([_predicted_value(upstream)]))
+        return self._place_all(batch, as_of, np.array([_predicted_value(u) for u in upstream]))
 
     def _place_all(
         self, batch: CustomerBatch, as_of: datetime, offered: NDArray[np.float64] | None

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from typing_extensions import Self
 
 from custcare.batch import CustomerBatch, from_histories
-from custcare.errors import CustcareUsageError, NotFittedError
+from custcare.errors import CustcareUsageError, DataError, NotFittedError
 from custcare.models import CustomerHistory
 from custcare.scoring._batch import BatchScores, UpstreamScores, check_upstream_rows
 from custcare.scoring._result import ScoreResult
@@ -250,6 +250,11 @@ class BaseScorer(ABC, Generic[ConfigT, ResultT]):
     ) -> list[ResultT]:
         """Score many customers as of one moment; results are in input order.
 
+        A scorer with a batch path scores the histories as one batch (each result
+        equals `score` of that history); histories that cannot share a batch
+        (several currencies, a repeated customer or order id) and scorers without
+        a batch path are scored one by one.
+
         Examples:
             >>> from datetime import datetime, timezone
             >>> from custcare.datasets import sample_shop
@@ -265,7 +270,16 @@ class BaseScorer(ABC, Generic[ConfigT, ResultT]):
                 code="bad_argument",
             )
         ups: Sequence[Upstream | None] = upstream or [None] * len(histories)
-        return [self.score(h, as_of=as_of, upstream=u) for h, u in zip(histories, ups, strict=True)]
+        batch = _one_batch(histories) if self.traits.batch else None
+        if batch is None:
+            return [
+                self.score(h, as_of=as_of, upstream=u) for h, u in zip(histories, ups, strict=True)
+            ]
+        as_of = check_as_of(as_of)
+        self._check_ready()
+        rows = [u or {} for u in ups]
+        scores = self._scores_rows(batch.until(as_of), as_of=as_of, upstream=rows)
+        return [scores.result(i) for i in range(len(histories))]  # type: ignore[misc]
 
     def _check_ready(self) -> None:
         """Raise if the scorer cannot score yet; population scorers check fit here."""
@@ -307,7 +321,7 @@ class BaseScorer(ABC, Generic[ConfigT, ResultT]):
 
         Batch scorers need not override it: a history is the batch path on one row.
         """
-        scores = self._scores_one(from_histories([history]), as_of=as_of, upstream=upstream)
+        scores = self._scores_rows(from_histories([history]), as_of=as_of, upstream=[upstream])
         return scores.result(0)  # type: ignore[return-value]
 
     def _scores_upstream(
@@ -316,16 +330,16 @@ class BaseScorer(ABC, Generic[ConfigT, ResultT]):
         """The batch path given upstream batch scores; scorers that read none ignore them."""
         return self._scores(batch, as_of)
 
-    def _scores_one(
-        self, batch: CustomerBatch, *, as_of: datetime, upstream: Upstream
+    def _scores_rows(
+        self, batch: CustomerBatch, *, as_of: datetime, upstream: Sequence[Upstream]
     ) -> BatchScores:
-        """The batch path on one customer, given that customer's upstream results."""
+        """The batch path given each row's upstream results (per-customer paths)."""
         return self._scores(batch, as_of)
 
     def _scores(self, batch: CustomerBatch, as_of: datetime) -> BatchScores:
         """Columns, reasons and per-row results of a batch already cut at ``as_of``.
 
-        Batch scorers implement it (or `_scores_upstream` and `_scores_one` when
+        Batch scorers implement it (or `_scores_upstream` and `_scores_rows` when
         they read other scorers); others implement `_score`.
         """
         raise CustcareUsageError(
@@ -457,3 +471,13 @@ class _Persisted(BaseModel):
     scorer: str
     config: dict[str, Any]
     state: dict[str, Any] | None
+
+
+def _one_batch(histories: Sequence[CustomerHistory]) -> CustomerBatch | None:
+    """The histories as one batch, or None when they cannot share one (scored one by one)."""
+    if not all(isinstance(h, CustomerHistory) for h in histories):
+        return None  # score() names the bad argument
+    try:
+        return from_histories(histories)
+    except DataError:  # several currencies, a repeated customer or order id
+        return None
