@@ -6,6 +6,8 @@ Two families, so callers can tell bad data from misuse:
 CustcareError
 ├── DataError (ValueError)             the data given cannot be used as it is
 │   ├── ColumnError                    a column breaks a rule (column, rule, rows)
+│   ├── NaiveDatetimeError             a moment argument (``as_of``) has no time zone
+│   ├── NotYetCreatedError             a history cut before its customer existed
 │   ├── NotIdentifiableError           a model cannot be fitted on this data
 │   └── ConvergenceError               the optimiser did not converge
 ├── NotFittedError (ValueError, AttributeError)
@@ -16,11 +18,20 @@ CustcareError
 
 Validation of records and configs raises pydantic's `ValidationError`, which is a
 `ValueError` naming each field and rule.
+
+What errors never print: an error raised by custcare, including the
+`ValidationError` of a record model, never carries a customer's name, phone,
+e-mail, address, region, tags, attributes, review or complaint text, or the value
+of an unknown field. For record models the ``input`` of such an error is replaced
+by a `RedactedInput` marker (e.g. ``'<redacted int>'``) in ``str(error)``,
+``error.errors()`` and ``error.json()``; ids, times, amounts and codes stay, so the
+record can be found. `ColumnError` never carries any value, only row numbers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Literal
 
 __all__ = [
@@ -29,8 +40,11 @@ __all__ = [
     "CustcareError",
     "CustcareUsageError",
     "DataError",
+    "NaiveDatetimeError",
     "NotFittedError",
     "NotIdentifiableError",
+    "NotYetCreatedError",
+    "RedactedInput",
     "ScorerRegistrationError",
     "UsageErrorCode",
 ]
@@ -113,6 +127,93 @@ def _rebuild_column_error(
     column: str, rule: str, detail: str, rows: tuple[int, ...], n_rows: int
 ) -> ColumnError:
     return ColumnError(column, rule, detail, rows=rows, n_rows=n_rows)
+
+
+class NaiveDatetimeError(DataError):
+    """A moment given as an argument (``as_of``, a cut-off) has no time zone.
+
+    A `ValueError`, so code that caught the plain ``ValueError`` raised before
+    keeps working. (A naive datetime inside a record is a pydantic
+    `ValidationError` of type ``naive_datetime`` instead.)
+
+    Attributes:
+        argument: The argument name, e.g. ``"as_of"``.
+
+    Examples:
+        >>> from datetime import datetime
+        >>> err = NaiveDatetimeError("as_of", datetime(2026, 1, 1))
+        >>> print(err)
+        as_of: datetime must be timezone-aware (got naive 2026-01-01T00:00:00); attach a
+        tzinfo, e.g. value.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+        >>> isinstance(err, ValueError), isinstance(err, CustcareError)
+        (True, True)
+    """
+
+    def __init__(self, argument: str, value: datetime) -> None:
+        self.argument = argument
+        super().__init__(
+            f"{argument}: datetime must be timezone-aware (got naive {value.isoformat()}); "
+            'attach a tzinfo, e.g. value.replace(tzinfo=ZoneInfo("Asia/Shanghai"))'
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_plain, (type(self), self.args, {"argument": self.argument}))
+
+
+class NotYetCreatedError(DataError):
+    """A customer's history was asked for as of a moment before the customer existed.
+
+    A customer created after ``as_of`` is not part of the population as of then:
+    `custcare.models.CustomerHistory.until` refuses the cut, and population code
+    leaves such customers out (`custcare.models.population_until`).
+
+    Attributes:
+        customer_id: The customer's id.
+        created_at: When the customer was created.
+        as_of: The moment asked for.
+    """
+
+    def __init__(self, customer_id: str, created_at: datetime, as_of: datetime) -> None:
+        self.customer_id = customer_id
+        self.created_at = created_at
+        self.as_of = as_of
+        super().__init__(
+            f"customer {customer_id!r} was created at {created_at.isoformat()}, after as_of "
+            f"{as_of.isoformat()}: it is not part of the population as of then; leave it out "
+            "(custcare.models.population_until does)"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.customer_id, self.created_at, self.as_of))
+
+
+def _rebuild_plain(cls: type[Exception], args: tuple[Any, ...], state: dict[str, Any]) -> Exception:
+    err = cls.__new__(cls)
+    err.args = args
+    err.__dict__.update(state)
+    return err
+
+
+class RedactedInput(str):
+    """Stands in for the ``input`` of a validation error that may be personal data.
+
+    Record models (`custcare.models`) put it in place of the raw value of personal
+    and free-text fields, unknown fields and whole records; it names only the
+    type of the value that was given.
+
+    Examples:
+        >>> RedactedInput.of(13812348000)
+        '<redacted int>'
+    """
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, value: object) -> RedactedInput:
+        """The marker for ``value`` (a marker stays as it is)."""
+        if isinstance(value, RedactedInput):
+            return value
+        return cls(f"<redacted {type(value).__name__}>")
 
 
 class NotIdentifiableError(DataError):

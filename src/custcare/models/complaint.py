@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import Field, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, field_validator, model_validator
+from pydantic_core import InitErrorDetails
 
-from custcare.models._base import AwareDatetime, DomainModel, NonEmptyStr
+from custcare.errors import DataError
+from custcare.models._base import (
+    MAX_COUNT,
+    AwareDatetime,
+    DomainModel,
+    NonEmptyStr,
+    Text,
+    mask_text,
+    raise_errors,
+    rule_error,
+)
 from custcare.models._labels import LabelledEnum
 from custcare.models.review import Review
 
@@ -56,6 +68,16 @@ class ComplaintChannel(LabelledEnum):
 class Complaint(DomainModel):
     """A customer complaint, opened on some channel and perhaps answered and resolved.
 
+    Reopens: ``reopened_at`` gives the time of each reopen (each not before
+    ``opened_at``, and ``resolved_at``, when given, is the last resolution, not
+    before any reopen); ``reopened`` is then their count. A bare ``reopened``
+    count without times is still accepted and counts as known since
+    ``opened_at``: give ``reopened_at`` so that
+    `custcare.models.CustomerHistory.until` can cut reopens at a past moment.
+
+    The text is the customer's own words: ``repr()`` masks it and `redacted` gives
+    a dump with it masked.
+
     Examples:
         >>> from datetime import datetime, timezone
         >>> c = Complaint(
@@ -71,33 +93,97 @@ class Complaint(DomainModel):
     order_id: NonEmptyStr | None = None
     opened_at: AwareDatetime
     channel: ComplaintChannel
-    text: str = ""
+    text: Text = ""
     category: ComplaintCategory | None = None
     promised_by: AwareDatetime | None = Field(
         default=None, description="When the shop promised the customer a fix or an answer."
     )
     first_response_at: AwareDatetime | None = None
     resolved_at: AwareDatetime | None = None
-    reopened: Annotated[int, Field(ge=0, description="How many times it was reopened.")] = 0
+    reopened: Annotated[
+        int, Field(ge=0, le=MAX_COUNT, description="How many times it was reopened.")
+    ] = 0
+    reopened_at: tuple[AwareDatetime, ...] = Field(
+        default=(), description="When it was reopened, each time (sorted on validation)."
+    )
     review_id: NonEmptyStr | None = Field(
         default=None, description="The review this complaint was raised from, if any."
     )
 
+    @field_validator("reopened_at", mode="after")
+    @classmethod
+    def _sort_reopens(cls, value: tuple[datetime, ...]) -> tuple[datetime, ...]:
+        return tuple(sorted(value))
+
     @model_validator(mode="after")
     def _check_times(self) -> Complaint:
-        for name in ("first_response_at", "resolved_at"):
-            value = getattr(self, name)
-            if value is not None and value < self.opened_at:
-                raise PydanticCustomError(
-                    "before_opened",
-                    "{field} ({value}) must not be before opened_at ({opened})",
-                    {
-                        "field": name,
-                        "value": value.isoformat(),
-                        "opened": self.opened_at.isoformat(),
-                    },
+        errors: list[InitErrorDetails] = []
+        dated: list[tuple[tuple[int | str, ...], str, datetime]] = [
+            ((name,), name, value)
+            for name in ("first_response_at", "resolved_at")
+            if (value := getattr(self, name)) is not None
+        ]
+        dated += [(("reopened_at", i), "reopened_at", t) for i, t in enumerate(self.reopened_at)]
+        for loc, name, value in dated:
+            if value < self.opened_at:
+                errors.append(
+                    rule_error(
+                        loc,
+                        "before_opened",
+                        "{field} ({value}) must not be before opened_at ({opened})",
+                        {
+                            "field": name,
+                            "value": value.isoformat(),
+                            "opened": self.opened_at.isoformat(),
+                        },
+                        value=value,
+                    )
                 )
+        if self.reopened_at:
+            if "reopened" not in self.model_fields_set:
+                self.__dict__["reopened"] = len(self.reopened_at)
+            elif self.reopened != len(self.reopened_at):
+                errors.append(
+                    rule_error(
+                        ("reopened",),
+                        "reopen_count_mismatch",
+                        "reopened ({count}) must equal the number of reopened_at times ({n})",
+                        {"count": self.reopened, "n": len(self.reopened_at)},
+                        value=self.reopened,
+                    )
+                )
+            last = self.reopened_at[-1]
+            if self.resolved_at is not None and self.resolved_at < last:
+                errors.append(
+                    rule_error(
+                        ("resolved_at",),
+                        "resolved_before_reopen",
+                        "resolved_at ({value}) is before the last reopen ({last}); a complaint "
+                        "reopened after its resolution is open (resolved_at None) until "
+                        "resolved again",
+                        {"value": self.resolved_at.isoformat(), "last": last.isoformat()},
+                        value=self.resolved_at,
+                    )
+                )
+        raise_errors(type(self).__name__, errors)
         return self
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for key, value in super().__repr_args__():
+            yield key, mask_text(value) if key == "text" else value
+
+    def redacted(self) -> dict[str, Any]:
+        """A JSON-ready dump with the text masked.
+
+        Examples:
+            >>> from datetime import datetime, timezone
+            >>> Complaint(id="c2", customer_id="u1", channel="phone", text="电话打不通",
+            ...           opened_at=datetime(2026, 5, 1, tzinfo=timezone.utc)).redacted()["text"]
+            '电****'
+        """
+        data = self.model_dump(mode="json")
+        data["text"] = mask_text(self.text)
+        return data
 
     @property
     def is_open(self) -> bool:
@@ -121,7 +207,7 @@ class Complaint(DomainModel):
             category: A category if already known.
 
         Raises:
-            ValueError: if the review is positive (rating 4 or 5).
+            DataError: (a ``ValueError``) if the review is positive (rating 4 or 5).
 
         Examples:
             >>> from datetime import datetime, timezone
@@ -131,7 +217,7 @@ class Complaint(DomainModel):
             'review:r9'
         """
         if review.effective_rating > 3:
-            raise ValueError(
+            raise DataError(
                 f"review {review.id!r} has rating {review.effective_rating}; only reviews "
                 "rated 1..3 (negative or neutral) become complaints"
             )

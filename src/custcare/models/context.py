@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from pydantic import Field, model_validator
-from pydantic_core import PydanticCustomError
 
-from custcare.models._base import AwareDatetime, DomainModel, NonEmptyStr
+from custcare.models._base import (
+    AwareDatetime,
+    DomainModel,
+    NonEmptyStr,
+    Text,
+    raise_errors,
+    rule_error,
+)
 
 __all__ = ["MarketEvent", "OutreachContact", "ProductLaunch", "ShopContext", "StaffDeparture"]
 
@@ -27,7 +33,7 @@ class ProductLaunch(DomainModel):
     """A new product put on sale (上新)."""
 
     sku: NonEmptyStr
-    category: str | None = None
+    category: Text | None = None
     launched_at: AwareDatetime
 
 
@@ -36,7 +42,7 @@ class OutreachContact(DomainModel):
 
     customer_id: NonEmptyStr
     at: AwareDatetime
-    kind: str = Field("contact", description="e.g. 'greeting', 'survey', 'gift', 'call'.")
+    kind: Text = Field("contact", description="e.g. 'greeting', 'survey', 'gift', 'call'.")
 
 
 class MarketEvent(DomainModel):
@@ -44,15 +50,22 @@ class MarketEvent(DomainModel):
 
     start: AwareDatetime
     end: AwareDatetime
-    description: str
+    description: Text
 
     @model_validator(mode="after")
     def _ordered(self) -> MarketEvent:
         if self.end < self.start:
-            raise PydanticCustomError(
-                "end_before_start",
-                "end ({end}) must not be before start ({start})",
-                {"end": self.end.isoformat(), "start": self.start.isoformat()},
+            raise_errors(
+                type(self).__name__,
+                [
+                    rule_error(
+                        ("end",),
+                        "end_before_start",
+                        "end ({end}) must not be before start ({start})",
+                        {"end": self.end.isoformat(), "start": self.start.isoformat()},
+                        value=self.end,
+                    )
+                ],
             )
         return self
 

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from pydantic import field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import model_validator
+from pydantic_core import InitErrorDetails
 
-from custcare.models._base import DomainModel, _require_aware
+from custcare.errors import CustcareUsageError, NaiveDatetimeError, NotYetCreatedError
+from custcare.models._base import DomainModel, raise_errors, rule_error
 from custcare.models.complaint import Complaint
 from custcare.models.customer import Customer
 from custcare.models.order import Order
 from custcare.models.review import Review
 
-__all__ = ["CustomerHistory", "Record"]
+__all__ = ["CustomerHistory", "Record", "check_moment", "population_until"]
 
 Record = Order | Review | Complaint
 """Any dated record in a history."""
@@ -25,20 +26,54 @@ def _sort_key(record: Record) -> tuple[datetime, str]:
     return (record.time, record.id)
 
 
+def check_moment(value: object, argument: str = "as_of") -> datetime:
+    """Check a moment argument: an aware `datetime` (not a `date`), returned as is.
+
+    Raises:
+        CustcareUsageError: (code ``bad_argument``) if it is not a datetime, e.g. a
+            `date`.
+        NaiveDatetimeError: (a ``ValueError``) if it has no time zone.
+
+    Examples:
+        >>> from datetime import date, datetime, timezone
+        >>> check_moment(datetime(2026, 1, 1, tzinfo=timezone.utc)).year
+        2026
+        >>> check_moment(date(2026, 1, 1))
+        Traceback (most recent call last):
+        ...
+        custcare.errors.CustcareUsageError: as_of must be a timezone-aware datetime, got date ...
+    """
+    if not isinstance(value, datetime):
+        raise CustcareUsageError(
+            f"{argument} must be a timezone-aware datetime, got {type(value).__name__} "
+            "(for a day, pass datetime(y, m, d, tzinfo=...) at the moment you mean)",
+            code="bad_argument",
+        )
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        raise NaiveDatetimeError(argument, value)
+    return value
+
+
 class CustomerHistory(DomainModel):
     """A validated, time-sorted history of one customer.
 
-    Checks, each failing with the field and the rule:
+    Checks, each failing with the field at fault and the rule; every problem is
+    reported, not only the first, each at the record's place in the input (e.g.
+    ``("orders", 3, "customer_id")``):
 
-    * every order, review and complaint has ``customer_id == customer.id``;
+    * every order, review and complaint has ``customer_id == customer.id``
+      (``foreign_record``);
     * record ids are unique across orders, reviews and complaints, so a reason's
-      evidence id names exactly one record;
-    * a review or complaint that names an order names one in this history, and is
-      not dated before that order was placed;
-    * all orders share one currency (convert before building the history).
+      evidence id names exactly one record (``duplicate_id``);
+    * a review or complaint that names an order names one in this history
+      (``unknown_order``), and is not dated before that order was placed
+      (``before_order``);
+    * all orders share one currency (``mixed_currencies``; convert before building
+      the history).
 
-    Records are sorted by time, then id, so the same records in any order give an
-    equal history.
+    Errors name ids, times and currencies, never the customer's personal data or
+    text. Records are sorted by time, then id, so the same records in any order
+    give an equal history.
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -46,7 +81,7 @@ class CustomerHistory(DomainModel):
         >>> from custcare import Customer, Order, OrderLine
         >>> t = datetime(2026, 1, 5, tzinfo=timezone.utc)
         >>> h = CustomerHistory(
-        ...     customer=Customer(id="u1", created_at=t),
+        ...     customer=Customer(id="u1", created_at=datetime(2025, 1, 1, tzinfo=timezone.utc)),
         ...     orders=[Order(id="o1", customer_id="u1", placed_at=t, currency="CNY",
         ...                   status="completed",
         ...                   lines=[OrderLine(sku="A", quantity=1, unit_price=Decimal("5"))])],
@@ -60,75 +95,109 @@ class CustomerHistory(DomainModel):
     reviews: tuple[Review, ...] = ()
     complaints: tuple[Complaint, ...] = ()
 
-    @field_validator("orders", "reviews", "complaints", mode="after")
-    @classmethod
-    def _sort(cls, records: tuple[Record, ...]) -> tuple[Record, ...]:
-        return tuple(sorted(records, key=_sort_key))
-
     @model_validator(mode="after")
     def _check_consistency(self) -> CustomerHistory:
+        errors = self._consistency_errors()
+        raise_errors(type(self).__name__, errors)
+        # Sorted only now, so that error locations are places in the input.
+        for kind, records in self._kinds():
+            self.__dict__[kind] = tuple(sorted(records, key=_sort_key))
+        return self
+
+    def _consistency_errors(self) -> list[InitErrorDetails]:
         cid = self.customer.id
+        errors: list[InitErrorDetails] = []
         seen: dict[str, str] = {}
         for kind, records in self._kinds():
             for i, record in enumerate(records):
                 if record.customer_id != cid:
-                    raise PydanticCustomError(
-                        "foreign_record",
-                        "{kind}[{index}] (id '{id}') has customer_id '{other}', but this "
-                        "history is customer '{cid}'",
-                        {
-                            "kind": kind,
-                            "index": i,
-                            "id": record.id,
-                            "other": record.customer_id,
-                            "cid": cid,
-                        },
+                    errors.append(
+                        rule_error(
+                            (kind, i, "customer_id"),
+                            "foreign_record",
+                            "{kind}[{index}] (id '{id}') has customer_id '{other}', but this "
+                            "history is customer '{cid}'",
+                            {
+                                "kind": kind,
+                                "index": i,
+                                "id": record.id,
+                                "other": record.customer_id,
+                                "cid": cid,
+                            },
+                            value=record.customer_id,
+                        )
                     )
                 if record.id in seen:
-                    raise PydanticCustomError(
-                        "duplicate_id",
-                        "{kind} id '{id}' is used twice (also in {other}); record ids must be "
-                        "unique within a history",
-                        {"kind": kind, "id": record.id, "other": seen[record.id]},
+                    errors.append(
+                        rule_error(
+                            (kind, i, "id"),
+                            "duplicate_id",
+                            "{kind} id '{id}' is used twice (also in {other}); record ids "
+                            "must be unique within a history",
+                            {"kind": kind, "id": record.id, "other": seen[record.id]},
+                            value=record.id,
+                        )
                     )
-                seen[record.id] = kind
+                else:
+                    seen[record.id] = kind
+        if self.orders:
+            first = min(self.orders, key=_sort_key)
+            for i, order in enumerate(self.orders):
+                if order.currency != first.currency:
+                    errors.append(
+                        rule_error(
+                            ("orders", i, "currency"),
+                            "mixed_currencies",
+                            "orders use several currencies ({currency} here, {first} in the "
+                            "first order '{first_id}'); convert them to one currency before "
+                            "building the history",
+                            {
+                                "currency": order.currency,
+                                "first": first.currency,
+                                "first_id": first.id,
+                            },
+                            value=order.currency,
+                        )
+                    )
         orders = {o.id: o for o in self.orders}
-        currencies = sorted({o.currency for o in self.orders})
-        if len(currencies) > 1:
-            raise PydanticCustomError(
-                "mixed_currencies",
-                "orders use several currencies {currencies}; convert them to one currency "
-                "before building the history",
-                {"currencies": currencies},
-            )
-        linked: list[tuple[str, Review | Complaint]] = [
-            *(("reviews", r) for r in self.reviews),
-            *(("complaints", c) for c in self.complaints),
+        linked: list[tuple[str, int, Review | Complaint]] = [
+            *(("reviews", i, r) for i, r in enumerate(self.reviews)),
+            *(("complaints", i, c) for i, c in enumerate(self.complaints)),
         ]
-        for kind, record in linked:
+        for kind, i, record in linked:
             if record.order_id is None:
                 continue
-            order = orders.get(record.order_id)
-            if order is None:
-                raise PydanticCustomError(
-                    "unknown_order",
-                    "{kind} id '{id}' names order_id '{order_id}', which is not in this history",
-                    {"kind": kind, "id": record.id, "order_id": record.order_id},
+            linked_order = orders.get(record.order_id)
+            if linked_order is None:
+                errors.append(
+                    rule_error(
+                        (kind, i, "order_id"),
+                        "unknown_order",
+                        "{kind} id '{id}' names order_id '{order_id}', which is not in this "
+                        "history",
+                        {"kind": kind, "id": record.id, "order_id": record.order_id},
+                        value=record.order_id,
+                    )
                 )
-            if record.time < order.placed_at:
-                raise PydanticCustomError(
-                    "before_order",
-                    "{kind} id '{id}' is dated {time}, before its order '{order_id}' was "
-                    "placed ({placed})",
-                    {
-                        "kind": kind,
-                        "id": record.id,
-                        "time": record.time.isoformat(),
-                        "order_id": order.id,
-                        "placed": order.placed_at.isoformat(),
-                    },
+            elif record.time < linked_order.placed_at:
+                field = "posted_at" if isinstance(record, Review) else "opened_at"
+                errors.append(
+                    rule_error(
+                        (kind, i, field),
+                        "before_order",
+                        "{kind} id '{id}' is dated {time}, before its order '{order_id}' was "
+                        "placed ({placed})",
+                        {
+                            "kind": kind,
+                            "id": record.id,
+                            "time": record.time.isoformat(),
+                            "order_id": linked_order.id,
+                            "placed": linked_order.placed_at.isoformat(),
+                        },
+                        value=record.time,
+                    )
                 )
-        return self
+        return errors
 
     def _kinds(self) -> Iterator[tuple[str, tuple[Record, ...]]]:
         yield "orders", self.orders
@@ -155,38 +224,100 @@ class CustomerHistory(DomainModel):
         """Orders that count as purchases (completed), in time order."""
         return tuple(o for o in self.orders if o.counts_as_purchase)
 
+    def exists_at(self, as_of: datetime) -> bool:
+        """Whether the customer had been created by ``as_of`` (``created_at <= as_of``).
+
+        Raises:
+            CustcareUsageError: if ``as_of`` is not a datetime.
+            NaiveDatetimeError: if ``as_of`` is naive.
+        """
+        return self.customer.created_at <= check_moment(as_of)
+
     def until(self, as_of: datetime) -> CustomerHistory:
         """The history as it was known at ``as_of``.
 
         Records dated after ``as_of`` are dropped, and facts on kept records that
-        happened later (a delivery, a reply, a revision, a first response, a
-        resolution) are cleared, so nothing from the future leaks in. An order's
-        ``status`` is taken as given: its history of changes is not recorded.
+        happened later (a payment, a delivery, a reply, a revision, a first
+        response, a resolution, a dated reopen) are cleared, so nothing from the
+        future leaks in. Tags dated after ``as_of`` (``Customer.tagged_at``) are
+        dropped too. Undated facts count as known since their record began: an
+        order's ``status`` (its history of changes is not recorded), a bare
+        ``Complaint.reopened`` count, undated tags and the attributes.
+
+        A customer created after ``as_of`` was not a customer then: the cut is
+        refused. To cut a population, use `population_until`, which leaves such
+        customers out.
 
         Args:
-            as_of: A timezone-aware moment.
+            as_of: A timezone-aware moment, any year from 1 to 9999.
 
         Raises:
-            ValueError: if ``as_of`` is naive.
+            CustcareUsageError: (code ``bad_argument``) if ``as_of`` is not a
+                datetime (e.g. a ``date``).
+            NaiveDatetimeError: (a ``ValueError``) if ``as_of`` is naive.
+            NotYetCreatedError: (a ``ValueError``) if the customer was created
+                after ``as_of``.
 
         Examples:
             >>> from datetime import datetime, timezone
             >>> from custcare.datasets import sample_shop
             >>> h = sample_shop().histories[0]
-            >>> early = h.until(datetime(2000, 1, 1, tzinfo=timezone.utc))
+            >>> early = h.until(h.customer.created_at)
             >>> (len(early.orders), len(early.reviews), len(early.complaints))
             (0, 0, 0)
         """
-        try:
-            _require_aware(as_of)
-        except PydanticCustomError as exc:
-            raise ValueError(f"as_of: {exc.message()}") from None
+        check_moment(as_of)
+        customer = self.customer
+        if customer.created_at > as_of:
+            raise NotYetCreatedError(customer.id, customer.created_at, as_of)
         return CustomerHistory.model_construct(
-            customer=self.customer,
+            customer=customer.known_at(as_of),
             orders=tuple(_clip(o, as_of) for o in self.orders if o.placed_at <= as_of),
             reviews=tuple(_clip(r, as_of) for r in self.reviews if r.posted_at <= as_of),
             complaints=tuple(_clip(c, as_of) for c in self.complaints if c.opened_at <= as_of),
         )
+
+    def redacted(self) -> dict[str, Any]:
+        """A JSON-ready dump with the customer's personal data and all texts masked.
+
+        Examples:
+            >>> from custcare.datasets import sample_shop
+            >>> dump = sample_shop().histories[0].redacted()
+            >>> dump["customer"]["phone"]
+            '136****9241'
+        """
+        data = self.model_dump(mode="json")
+        data["customer"] = self.customer.redacted()
+        data["reviews"] = [r.redacted() for r in self.reviews]
+        data["complaints"] = [c.redacted() for c in self.complaints]
+        return data
+
+
+def population_until(
+    histories: Iterable[CustomerHistory], as_of: datetime
+) -> list[CustomerHistory]:
+    """The population as known at ``as_of``: each existing customer's history, cut.
+
+    Customers created after ``as_of`` are left out (they were not customers then);
+    the others are cut with `CustomerHistory.until`. Fitting a population model
+    on ``population_until(histories, as_of)`` is what fitting "as of" means.
+
+    Raises:
+        CustcareUsageError: if ``as_of`` is not a datetime.
+        NaiveDatetimeError: if ``as_of`` is naive.
+
+    Examples:
+        >>> from datetime import timedelta
+        >>> from custcare.datasets import sample_shop
+        >>> shop = sample_shop()
+        >>> first = min(h.customer.created_at for h in shop.histories)
+        >>> len(population_until(shop.histories, first - timedelta(days=1)))
+        0
+        >>> len(population_until(shop.histories, shop.as_of)) == len(shop.histories)
+        True
+    """
+    check_moment(as_of)
+    return [h.until(as_of) for h in histories if h.customer.created_at <= as_of]
 
 
 _LATER_FACTS: dict[type[DomainModel], tuple[tuple[str, ...], ...]] = {
@@ -197,10 +328,13 @@ _LATER_FACTS: dict[type[DomainModel], tuple[tuple[str, ...], ...]] = {
 
 
 def _clip(record: Record, as_of: datetime) -> Any:
-    """The record with facts dated after ``as_of`` cleared (a validated copy)."""
-    update: dict[str, None] = {}
+    """The record with facts dated after ``as_of`` cleared (a copy; the record is kept)."""
+    update: dict[str, Any] = {}
     for group in _LATER_FACTS[type(record)]:
         moment = getattr(record, group[0])
         if moment is not None and moment > as_of:
             update.update(dict.fromkeys(group))
+    if isinstance(record, Complaint) and record.reopened_at and record.reopened_at[-1] > as_of:
+        kept = tuple(t for t in record.reopened_at if t <= as_of)
+        update.update(reopened_at=kept, reopened=len(kept))
     return record.model_copy(update=update) if update else record

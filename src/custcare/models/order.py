@@ -6,9 +6,24 @@ from decimal import Decimal
 from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from custcare.models._base import AwareDatetime, DomainModel, Money, NonEmptyStr
+from custcare.models._base import (
+    MAX_AMOUNT,
+    MAX_QUANTITY,
+    MONEY_CONTEXT,
+    AwareDatetime,
+    DomainModel,
+    Money,
+    NonEmptyStr,
+    Text,
+    UnitMoney,
+    is_whole_minor_units,
+    minor_unit_digits,
+    money_sum,
+    raise_errors,
+    rule_error,
+)
 from custcare.models._labels import LabelledEnum
 
 __all__ = ["COUNTED_STATUSES", "Order", "OrderLine", "OrderStatus"]
@@ -39,8 +54,27 @@ pending, paid or shipped order can still be cancelled, refunded or returned.
 """
 
 
+def _too_large(loc: tuple[int | str, ...], what: str, amount: Decimal) -> InitErrorDetails:
+    return rule_error(
+        loc,
+        "amount_too_large",
+        "{what} ({amount}) must be below {limit} (10^10), the largest amount custcare supports",
+        {"what": what, "amount": str(amount), "limit": str(MAX_AMOUNT)},
+        value=amount,
+    )
+
+
+_MULTIPLY = MONEY_CONTEXT.multiply
+_ADD = MONEY_CONTEXT.add
+
+
 class OrderLine(DomainModel):
     """One SKU on an order.
+
+    ``quantity`` is 1 .. `MAX_QUANTITY`; ``unit_price`` and ``unit_cost`` are
+    below `MAX_AMOUNT` with at most six decimal places, and so are the line's
+    revenue and cost (``amount_too_large``). The order checks that revenue and
+    cost are whole minor units of its currency.
 
     Examples:
         >>> from decimal import Decimal
@@ -49,24 +83,44 @@ class OrderLine(DomainModel):
     """
 
     sku: NonEmptyStr
-    quantity: Annotated[int, Field(ge=1, strict=True)]
-    unit_price: Money
-    unit_cost: Money | None = None
-    category: str | None = None
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY, strict=True)]
+    unit_price: UnitMoney
+    unit_cost: UnitMoney | None = None
+    category: Text | None = None
+
+    @model_validator(mode="after")
+    def _check_range(self) -> OrderLine:
+        revenue, cost = self.revenue, self.cost
+        if revenue >= MAX_AMOUNT or (cost is not None and cost >= MAX_AMOUNT):
+            errors: list[InitErrorDetails] = []
+            if revenue >= MAX_AMOUNT:
+                errors.append(_too_large(("quantity",), "quantity × unit_price", revenue))
+            if cost is not None and cost >= MAX_AMOUNT:
+                errors.append(_too_large(("quantity",), "quantity × unit_cost", cost))
+            raise_errors(type(self).__name__, errors)
+        return self
 
     @property
     def revenue(self) -> Decimal:
-        """``quantity × unit_price``, before order-level discount."""
-        return self.unit_price * self.quantity
+        """``quantity × unit_price``, before order-level discount (exact)."""
+        return _MULTIPLY(self.unit_price, self.quantity)
 
     @property
     def cost(self) -> Decimal | None:
-        """``quantity × unit_cost``, or None when the cost is unknown."""
-        return None if self.unit_cost is None else self.unit_cost * self.quantity
+        """``quantity × unit_cost`` (exact), or None when the cost is unknown."""
+        return None if self.unit_cost is None else _MULTIPLY(self.unit_cost, self.quantity)
 
 
 class Order(DomainModel):
     """An order placed by one customer, in one currency.
+
+    Money is exact and in range: the discount, and each line's revenue and cost,
+    must be whole minor units of the currency (cents for ``CNY``, yen for ``JPY``,
+    fils for ``KWD``: `minor_unit_digits`), else ``sub_minor_unit``; the
+    subtotal and the cost must stay below `MAX_AMOUNT` (``amount_too_large``).
+    custcare never rounds money: a line of 100 × 0.004 is 0.40, but one unit at
+    0.004 is refused, because no one can pay it. Every problem is reported, each
+    at the field at fault (e.g. ``("lines", 2, "unit_price")``).
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -85,14 +139,14 @@ class Order(DomainModel):
     id: NonEmptyStr
     customer_id: NonEmptyStr
     placed_at: AwareDatetime
-    currency: Annotated[str, Field(description="ISO 4217 code, three capital letters.")]
+    currency: Annotated[Text, Field(description="ISO 4217 code, three capital letters.")]
     lines: Annotated[tuple[OrderLine, ...], Field(min_length=1)]
     discount: Money = Decimal(0)
     status: OrderStatus
     paid_at: AwareDatetime | None = None
     promised_delivery_at: AwareDatetime | None = None
     delivered_at: AwareDatetime | None = None
-    channel: str | None = None
+    channel: Text | None = None
 
     @field_validator("currency")
     @classmethod
@@ -107,35 +161,80 @@ class Order(DomainModel):
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Order:
-        if self.discount > self.subtotal:
-            raise PydanticCustomError(
-                "discount_exceeds_subtotal",
-                "discount ({discount}) must not exceed the lines' subtotal ({subtotal})",
-                {"discount": str(self.discount), "subtotal": str(self.subtotal)},
-            )
+        errors = self._money_errors()
         for name in ("paid_at", "delivered_at", "promised_delivery_at"):
             value = getattr(self, name)
             if value is not None and value < self.placed_at:
-                raise PydanticCustomError(
-                    "before_placed",
-                    "{field} ({value}) must not be before placed_at ({placed})",
-                    {
-                        "field": name,
-                        "value": value.isoformat(),
-                        "placed": self.placed_at.isoformat(),
-                    },
+                errors.append(
+                    rule_error(
+                        (name,),
+                        "before_placed",
+                        "{field} ({value}) must not be before placed_at ({placed})",
+                        {
+                            "field": name,
+                            "value": value.isoformat(),
+                            "placed": self.placed_at.isoformat(),
+                        },
+                        value=value,
+                    )
                 )
+        raise_errors(type(self).__name__, errors)
         return self
+
+    def _money_errors(self) -> list[InitErrorDetails]:
+        digits = minor_unit_digits(self.currency)
+        subtotal = cost = Decimal(0)
+        cost_known = True
+        bad: list[tuple[tuple[int | str, ...], str, Decimal]] = []
+        for i, line in enumerate(self.lines):
+            revenue, line_cost = line.revenue, line.cost
+            subtotal = _ADD(subtotal, revenue)
+            if not is_whole_minor_units(revenue, digits):
+                bad.append((("lines", i, "unit_price"), f"lines[{i}] revenue", revenue))
+            if line_cost is None:
+                cost_known = False
+            else:
+                cost = _ADD(cost, line_cost)
+                if not is_whole_minor_units(line_cost, digits):
+                    bad.append((("lines", i, "unit_cost"), f"lines[{i}] cost", line_cost))
+        if not is_whole_minor_units(self.discount, digits):
+            bad.append((("discount",), "discount", self.discount))
+        errors = [
+            rule_error(
+                loc,
+                "sub_minor_unit",
+                "{what} ({amount}) is not a whole number of {currency} minor units "
+                "({digits} decimal places); custcare does not round money, round it first",
+                {"what": what, "amount": str(amount), "currency": self.currency, "digits": digits},
+                value=amount,
+            )
+            for loc, what, amount in bad
+        ]
+        if subtotal >= MAX_AMOUNT:
+            errors.append(_too_large(("lines",), "the subtotal", subtotal))
+        if cost_known and cost >= MAX_AMOUNT:
+            errors.append(_too_large(("lines",), "the cost", cost))
+        if self.discount > subtotal:
+            errors.append(
+                rule_error(
+                    ("discount",),
+                    "discount_exceeds_subtotal",
+                    "discount ({discount}) must not exceed the lines' subtotal ({subtotal})",
+                    {"discount": str(self.discount), "subtotal": str(subtotal)},
+                    value=self.discount,
+                )
+            )
+        return errors
 
     @property
     def subtotal(self) -> Decimal:
-        """Sum of the lines' revenue, before discount."""
-        return sum((line.revenue for line in self.lines), Decimal(0))
+        """Sum of the lines' revenue, before discount (exact)."""
+        return money_sum(line.revenue for line in self.lines)
 
     @property
     def total(self) -> Decimal:
-        """What the customer pays: subtotal less discount."""
-        return self.subtotal - self.discount
+        """What the customer pays: subtotal less discount (exact)."""
+        return MONEY_CONTEXT.subtract(self.subtotal, self.discount)
 
     @property
     def cost(self) -> Decimal | None:
@@ -143,13 +242,13 @@ class Order(DomainModel):
         costs = [line.cost for line in self.lines]
         if any(c is None for c in costs):
             return None
-        return sum((c for c in costs if c is not None), Decimal(0))
+        return money_sum(c for c in costs if c is not None)
 
     @property
     def margin(self) -> Decimal | None:
         """Gross profit (total less cost), or None when a line's cost is unknown."""
         cost = self.cost
-        return None if cost is None else self.total - cost
+        return None if cost is None else MONEY_CONTEXT.subtract(self.total, cost)
 
     @property
     def counts_as_purchase(self) -> bool:

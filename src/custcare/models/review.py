@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator
+from typing import Annotated, Any
 
 from pydantic import Field, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails
 
-from custcare.models._base import AwareDatetime, DomainModel, NonEmptyStr
+from custcare.models._base import (
+    AwareDatetime,
+    DomainModel,
+    NonEmptyStr,
+    Text,
+    mask_text,
+    raise_errors,
+    rule_error,
+)
 
 __all__ = ["DetailedRatings", "Rating", "Review"]
 
@@ -30,6 +39,9 @@ class DetailedRatings(DomainModel):
 class Review(DomainModel):
     """A review posted by a customer, perhaps about one order, perhaps later revised.
 
+    The text is the customer's own words: ``repr()`` masks it and `redacted` gives
+    a dump with it masked.
+
     Examples:
         >>> from datetime import datetime, timezone
         >>> r = Review(id="r1", customer_id="u1", rating=2, text="物流太慢了",
@@ -44,8 +56,8 @@ class Review(DomainModel):
     posted_at: AwareDatetime
     rating: Rating
     detailed: DetailedRatings | None = None
-    text: str = ""
-    language: str | None = Field(
+    text: Text = ""
+    language: Text | None = Field(
         default=None, description="BCP 47 tag of the text, e.g. 'zh', 'zh-Hant', 'en'."
     )
     seller_replied_at: AwareDatetime | None = None
@@ -54,25 +66,53 @@ class Review(DomainModel):
 
     @model_validator(mode="after")
     def _check_times(self) -> Review:
-        if self.seller_replied_at is not None and self.seller_replied_at < self.posted_at:
-            raise PydanticCustomError(
-                "before_posted",
-                "seller_replied_at ({value}) must not be before posted_at ({posted})",
-                {"value": self.seller_replied_at.isoformat(), "posted": self.posted_at.isoformat()},
-            )
+        errors: list[InitErrorDetails] = []
+        for name in ("seller_replied_at", "revised_at"):
+            value = getattr(self, name)
+            if value is not None and value < self.posted_at:
+                errors.append(
+                    rule_error(
+                        (name,),
+                        "before_posted",
+                        "{field} ({value}) must not be before posted_at ({posted})",
+                        {
+                            "field": name,
+                            "value": value.isoformat(),
+                            "posted": self.posted_at.isoformat(),
+                        },
+                        value=value,
+                    )
+                )
         if (self.revised_rating is None) != (self.revised_at is None):
-            raise PydanticCustomError(
-                "revision_incomplete",
-                "revised_rating and revised_at must be given together",
-                {},
+            missing = "revised_at" if self.revised_at is None else "revised_rating"
+            errors.append(
+                rule_error(
+                    (missing,),
+                    "revision_incomplete",
+                    "revised_rating and revised_at must be given together ({field} is missing)",
+                    {"field": missing},
+                    value=None,
+                )
             )
-        if self.revised_at is not None and self.revised_at < self.posted_at:
-            raise PydanticCustomError(
-                "before_posted",
-                "revised_at ({value}) must not be before posted_at ({posted})",
-                {"value": self.revised_at.isoformat(), "posted": self.posted_at.isoformat()},
-            )
+        raise_errors(type(self).__name__, errors)
         return self
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for key, value in super().__repr_args__():
+            yield key, mask_text(value) if key == "text" else value
+
+    def redacted(self) -> dict[str, Any]:
+        """A JSON-ready dump with the text masked.
+
+        Examples:
+            >>> from datetime import datetime, timezone
+            >>> Review(id="r2", customer_id="u1", rating=1, text="快递员态度很差",
+            ...        posted_at=datetime(2026, 5, 2, tzinfo=timezone.utc)).redacted()["text"]
+            '快******'
+        """
+        data = self.model_dump(mode="json")
+        data["text"] = mask_text(self.text)
+        return data
 
     @property
     def effective_rating(self) -> int:
