@@ -10,6 +10,19 @@ adds up the best time of each tenth of the batch. Each batch's results are kept
 until it is done, as a caller would keep them. Wall-clock and CPU seconds are shown
 for the run with the least CPU time; on a busy machine compare the CPU figures, and
 the "slices" row, which is least disturbed by other jobs.
+
+``--adversarial`` measures one long hostile text instead (issue 11): a word of
+letters after a wildcard term (``refund*``, ``vomit*``), long runs of digits, ``@``
+and dots for e-mail and phone patterns, many negations, many matches, mixed
+scripts, shouting. Each is classified at 10,000, 100,000 and 1,000,000 characters
+with the length limit raised to read it whole (``max_chars``), and scored by
+``complaint.priority`` as the text of one open complaint (classification and the
+reasons built from it). The table shows CPU milliseconds and the growth factor
+from one length to the next: about 10 is linear, 100 would be quadratic. A last
+row scores the 1,000,000-character text with the default limit, which reads the
+first 100,000 characters and says so in the reasons.
+
+Run: ``.venv/bin/python benchmarks/bench_text.py --adversarial [--repeat 3]``
 """
 
 from __future__ import annotations
@@ -21,8 +34,11 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from functools import partial
+from itertools import pairwise
 
-from custcare.text import LexiconClassifier, TextAnalysis, normalise
+from custcare.text import MAX_TEXT_CHARS, LexiconClassifier, TextAnalysis, normalise
 
 ZH_COMPLAINT = [
     "服务态度太差了",
@@ -152,12 +168,117 @@ def _reference_loop() -> float:
     return time.process_time() - cpu
 
 
+ADVERSARIAL_LENGTHS = (10_000, 100_000, 1_000_000)
+
+
+def _repeat_to(unit: str, n: int) -> str:
+    return (unit * (n // len(unit) + 1))[:n]
+
+
+ADVERSARIAL: dict[str, Callable[[int], str]] = {
+    "refund* + one long word": lambda n: "refund" + "a" * (n - 6),
+    "vomit* + one long word": lambda n: "Vomit" + "x" * (n - 5),
+    "refund + digit run": lambda n: "refund " + "1" * (n - 7),
+    "vomit + @ run": lambda n: "vomit " + "@" * (n - 6),
+    "refund + dot run": lambda n: "refund " + "." * (n - 7),
+    "refund + a.b.c.d...": lambda n: "refund " + _repeat_to("a.", n - 7),
+    "refund + a@b.c@d...": lambda n: "refund " + _repeat_to("a@b.", n - 7),
+    "negations (en)": lambda n: _repeat_to("not ", n - 5) + " rude",
+    "negations (zh)": lambda n: "不" * (n - 2) + "太贵",
+    "negated hits (en)": lambda n: _repeat_to("not rude ", n),
+    "many matches (en)": lambda n: _repeat_to("refund ", n),
+    "many matches (zh)": lambda n: _repeat_to("退款", n),
+    "mixed scripts": lambda n: _repeat_to("退a款b 太贵x ", n),
+    "shouting": lambda n: _repeat_to("WORST ", n),
+}
+
+
+def _cpu_ms(fn: Callable[[], object], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        cpu = time.process_time()
+        fn()
+        best = min(best, time.process_time() - cpu)
+    return best * 1000.0
+
+
+def adversarial(repeat: int) -> int:
+    """The time-vs-length table for hostile texts (see the module docstring)."""
+    from custcare import Complaint, Customer, CustomerHistory
+    from custcare.complaints import ComplaintPriorityScorer
+
+    opened = datetime(2026, 6, 1, tzinfo=timezone.utc)
+
+    def history(text: str) -> CustomerHistory:
+        return CustomerHistory(
+            customer=Customer(id="u1", created_at=opened),
+            complaints=[
+                Complaint(id="q1", customer_id="u1", opened_at=opened, channel="chat", text=text)
+            ],
+        )
+
+    whole = LexiconClassifier({"max_chars": max(ADVERSARIAL_LENGTHS)})
+    scorer = ComplaintPriorityScorer(classifier=whole)
+    as_of = opened + timedelta(hours=1)
+    scorer.score(history("warm-up 退款"), as_of=as_of)
+
+    print(
+        f"custcare.text adversarial benchmark: Python {platform.python_version()}, "
+        f"{platform.machine()}"
+    )
+    print(f"CPU ms, best of {repeat}; xN = growth from the previous length (10 = linear)\n")
+    sizes = "".join(f"{f'{n:,}':>11}" for n in ADVERSARIAL_LENGTHS)
+    header = f"{'text':<26}{'path':<10}{sizes}{'x':>7}{'x':>7}{'us/kchar':>10}"
+    print(header)
+    print("-" * len(header))
+    worst = 0.0
+    for name, make in ADVERSARIAL.items():
+        texts = [make(n) for n in ADVERSARIAL_LENGTHS]
+        assert [len(t) for t in texts] == list(ADVERSARIAL_LENGTHS)
+        histories = [history(t) for t in texts]
+        paths: list[tuple[str, list[Callable[[], object]]]] = [
+            ("classify", [partial(whole.classify, t) for t in texts]),
+            ("priority", [partial(scorer.score, h, as_of=as_of) for h in histories]),
+        ]
+        for path, calls in paths:
+            ms = [_cpu_ms(call, repeat) for call in calls]
+            growth = [b / max(a, 1e-3) for a, b in pairwise(ms)]
+            per_kchar = ms[-1] * 1000.0 / (ADVERSARIAL_LENGTHS[-1] / 1000)
+            worst = max(worst, *growth)
+            print(
+                f"{name:<26}{path:<10}"
+                + "".join(f"{m:>11.1f}" for m in ms)
+                + "".join(f"{g:>7.1f}" for g in growth)
+                + f"{per_kchar:>10.1f}",
+                flush=True,
+            )
+    longest = max(ADVERSARIAL_LENGTHS)
+    capped = ComplaintPriorityScorer()
+    text = ADVERSARIAL["refund* + one long word"](longest)
+    one = history(text)
+    capped_ms = _cpu_ms(partial(capped.score, one, as_of=as_of), repeat)
+    reason = capped.score(one, as_of=as_of).reasons[0].message
+    print(
+        f"\ndefault limit ({MAX_TEXT_CHARS:,} characters), refund* + one long word of "
+        f"{longest:,}: priority {capped_ms:.1f} ms\n  first reason: {reason}"
+    )
+    print(f"\nlargest growth factor over one 10x step: {worst:.1f}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="number of texts")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=3, help="runs; the best is shown")
+    parser.add_argument(
+        "--adversarial",
+        action="store_true",
+        help="time vs length of one hostile text (10k, 100k, 1M characters) instead",
+    )
     args = parser.parse_args(argv)
+    if args.adversarial:
+        return adversarial(args.repeat)
 
     every, groups = generate(args.n, args.seed)
     classifier = LexiconClassifier()

@@ -80,7 +80,7 @@ def test_no_open_complaint_is_p4_with_reason() -> None:
     assert r.reason_codes == ("complaint.none_open",)
 
 
-def test_safety_is_always_p1_and_quoted() -> None:
+def test_safety_is_always_p1_and_cites_the_lexicon_terms() -> None:
     r = ComplaintPriorityScorer().score(
         history(complaint(text="充电器用了一次就起火了，差点烧伤孩子")), as_of=AS_OF
     )
@@ -88,7 +88,10 @@ def test_safety_is_always_p1_and_quoted() -> None:
     codes = r.reason_codes
     assert "complaint.safety" in codes
     safety = next(x for x in r.reasons if x.code == "complaint.safety")
-    assert "起火" in safety.message
+    assert (
+        safety.message == "Safety concern: lexicon terms “起火”, “烧伤” in q1. Safety comes first."
+    )
+    assert safety.evidence == ("q1",)
     assert r.complaints[0].steps[0].code == "safety_first"
 
 

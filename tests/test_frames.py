@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Sequence
+from dataclasses import fields as dataclass_fields
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -12,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 pd = pytest.importorskip("pandas")
@@ -20,8 +22,17 @@ pl = pytest.importorskip("polars")
 pa = pytest.importorskip("pyarrow")
 pytest.importorskip("narwhals")
 
-from custcare import frames  # noqa: E402
-from custcare.batch import CustomerBatch, to_epoch_seconds  # noqa: E402
+from custcare import ShopContext, frames  # noqa: E402
+from custcare.batch import (  # noqa: E402
+    NATURAL_MARKERS,
+    CareRecords,
+    CustomerBatch,
+    from_histories,
+    to_epoch_seconds,
+)
+from custcare.churn import ChurnCauseScorer, ChurnRiskScorer  # noqa: E402
+from custcare.complaints import ComplaintPriorityScorer  # noqa: E402
+from custcare.datasets import sample_shop  # noqa: E402
 from custcare.errors import ColumnError, CustcareUsageError, DataError  # noqa: E402
 from custcare.frames import (  # noqa: E402
     CustomerColumns,
@@ -30,6 +41,10 @@ from custcare.frames import (  # noqa: E402
     Rejection,
     batch_from_frames,
 )
+from custcare.loyalty import PyramidScorer, RFMScorer, ThresholdTierScorer  # noqa: E402
+from custcare.models import CustomerHistory, ProductLaunch, StaffDeparture  # noqa: E402
+from custcare.scoring import Pipeline  # noqa: E402
+from custcare.testing import strategies  # noqa: E402
 
 UTC = timezone.utc
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -749,3 +764,691 @@ def test_arrow_strings_equal_numpy_strings(values: list[str], skip: int) -> None
     assert got.tolist() == expected.tolist()
     chunked = pa.chunked_array([arr, arr], pa.string())
     assert frames._arrow_strings(chunked, pa).tolist() == expected.tolist() * 2
+
+
+# --- reviews, complaints, order lines: the care records -----------------------------------
+
+SHOP_ZONE = "Asia/Shanghai"
+CARE_COLUMNS: dict[str, dict[str, str]] = {
+    "columns": {
+        "customer_id": "user",
+        "order_id": "order_no",
+        "placed_at": "placed",
+        "total": "total",
+        "cost": "cost",
+        "units": "units",
+        "discounted": "discounted",
+        "status": "status",
+        "promised_delivery_at": "promised",
+        "delivered_at": "delivered",
+    },
+    "customer_columns": {
+        "id": "id",
+        "created_at": "created",
+        "assigned_agent": "agent",
+        "tags": "tags",
+    },
+    "review_columns": {
+        "id": "rid",
+        "customer_id": "user",
+        "order_id": "order_no",
+        "posted_at": "posted",
+        "rating": "stars",
+        "text": "comment",
+        "seller_replied_at": "replied",
+        "revised_rating": "new_stars",
+        "revised_at": "revised",
+        "description_match": "desc",
+        "service_attitude": "service",
+        "logistics": "logistics",
+    },
+    "complaint_columns": {
+        "id": "qid",
+        "customer_id": "user",
+        "order_id": "order_no",
+        "opened_at": "opened",
+        "channel": "via",
+        "text": "comment",
+        "category": "kind",
+        "promised_by": "promised",
+        "first_response_at": "answered",
+        "resolved_at": "closed",
+        "reopened": "reopened",
+        "review_id": "rid",
+    },
+    "line_columns": {"order_id": "order_no", "sku": "sku", "category": "category"},
+}
+
+
+def _moment(value: datetime | None, naive: bool) -> datetime | None:
+    """UTC instants, or wall-clock times in the shop's zone without a zone."""
+    if value is None:
+        return None
+    if naive:
+        return value.astimezone(ZoneInfo(SHOP_ZONE)).replace(tzinfo=None)
+    return value.astimezone(UTC)
+
+
+def _shop_tables(
+    histories: Sequence[CustomerHistory], *, naive: bool = False
+) -> dict[str, dict[str, list[Any]]]:
+    """The histories as five plain tables (column -> cells), as a shop would export them."""
+    t = lambda v: _moment(v, naive)  # noqa: E731
+    orders: dict[str, list[Any]] = {k: [] for k in CARE_COLUMNS["columns"].values()}
+    customers: dict[str, list[Any]] = {k: [] for k in CARE_COLUMNS["customer_columns"].values()}
+    reviews: dict[str, list[Any]] = {k: [] for k in CARE_COLUMNS["review_columns"].values()}
+    complaints: dict[str, list[Any]] = {k: [] for k in CARE_COLUMNS["complaint_columns"].values()}
+    lines: dict[str, list[Any]] = {k: [] for k in CARE_COLUMNS["line_columns"].values()}
+    for h in histories:
+        c = h.customer
+        for key, value in (
+            ("id", c.id),
+            ("created", t(c.created_at)),
+            ("agent", c.assigned_agent_id),
+            ("tags", list(c.tags)),
+        ):
+            customers[key].append(value)
+        for o in h.orders:
+            cost = o.cost
+            for key, value in (
+                ("user", c.id),
+                ("order_no", o.id),
+                ("placed", t(o.placed_at)),
+                ("total", o.total),
+                ("cost", None if cost is None else float(cost)),
+                ("units", sum(line.quantity for line in o.lines)),
+                ("discounted", o.is_discounted),
+                ("status", o.status.value),
+                ("promised", t(o.promised_delivery_at)),
+                ("delivered", t(o.delivered_at)),
+            ):
+                orders[key].append(value)
+            for line in o.lines:
+                lines["order_no"].append(o.id)
+                lines["sku"].append(line.sku)
+                lines["category"].append(line.category)
+        for r in h.reviews:
+            d = r.detailed
+            for key, value in (
+                ("rid", r.id),
+                ("user", c.id),
+                ("order_no", r.order_id),
+                ("posted", t(r.posted_at)),
+                ("stars", r.rating),
+                ("comment", r.text or None),
+                ("replied", t(r.seller_replied_at)),
+                ("new_stars", r.revised_rating),
+                ("revised", t(r.revised_at)),
+                ("desc", None if d is None else d.description_match),
+                ("service", None if d is None else d.service_attitude),
+                ("logistics", None if d is None else d.logistics),
+            ):
+                reviews[key].append(value)
+        for q in h.complaints:
+            for key, value in (
+                ("qid", q.id),
+                ("user", c.id),
+                ("order_no", q.order_id),
+                ("opened", t(q.opened_at)),
+                ("via", q.channel.label_zh),
+                ("comment", q.text),
+                ("kind", None if q.category is None else q.category.value),
+                ("promised", t(q.promised_by)),
+                ("answered", t(q.first_response_at)),
+                ("closed", t(q.resolved_at)),
+                ("reopened", q.reopened),
+                ("rid", q.review_id),
+            ):
+                complaints[key].append(value)
+    return {
+        "orders": orders,
+        "customers": customers,
+        "reviews": reviews,
+        "complaints": complaints,
+        "order_lines": lines,
+    }
+
+
+_TIME_CELLS = {"placed", "promised", "delivered", "created", "posted", "replied", "revised"}
+_TIME_CELLS |= {"opened", "answered", "closed"}
+_WHOLE_CELLS = {"units", "stars", "reopened"}
+_OPTIONAL_WHOLE_CELLS = {"new_stars", "desc", "service", "logistics"}
+
+
+def _pandas_table(cells: dict[str, list[Any]], naive: bool) -> Any:
+    """pandas' usual types: optional ratings as floats with NaN, Decimal money as objects."""
+
+    def kind(name: str) -> str:
+        if name in _TIME_CELLS:
+            return "datetime64[us]" if naive else "datetime64[us, UTC]"
+        if name in _WHOLE_CELLS:
+            return "int64"
+        if name in _OPTIONAL_WHOLE_CELLS or name == "cost":
+            return "float64"
+        if name in ("total", "tags"):
+            return "object"
+        return "bool" if name == "discounted" else "str"
+
+    return pd.DataFrame({k: pd.Series(v, dtype=kind(k)) for k, v in cells.items()})
+
+
+def _polars_table(cells: dict[str, list[Any]], naive: bool) -> Any:
+    """polars' types: nullable integers, float money, lists of tags."""
+
+    def kind(name: str) -> Any:
+        if name in _TIME_CELLS:
+            return pl.Datetime("us", None if naive else "UTC")
+        if name in _WHOLE_CELLS | _OPTIONAL_WHOLE_CELLS:
+            return pl.Int64
+        if name in ("total", "cost"):
+            return pl.Float64
+        if name == "tags":
+            return pl.List(pl.String)
+        return pl.Boolean if name == "discounted" else pl.String
+
+    data = {k: [float(x) for x in v] if k == "total" else v for k, v in cells.items()}
+    return pl.DataFrame(data, schema={k: kind(k) for k in cells})
+
+
+def _frames_batch(
+    histories: Sequence[CustomerHistory], library: str = "pandas", *, naive: bool = False
+) -> tuple[CustomerBatch, LoadReport]:
+    tables = _shop_tables(histories, naive=naive)
+    make = _pandas_table if library == "pandas" else _polars_table
+    return batch_from_frames(
+        orders=make(tables["orders"], naive),
+        customers=make(tables["customers"], naive),
+        reviews=make(tables["reviews"], naive),
+        complaints=make(tables["complaints"], naive),
+        order_lines=make(tables["order_lines"], naive),
+        timezone=SHOP_ZONE,
+        currency="CNY",
+        **CARE_COLUMNS,
+    )
+
+
+def _plain_records(records: CareRecords | None) -> dict[str, Any]:
+    """The records as Python values, each table in id order (row order carries no meaning)."""
+    assert records is not None
+    out: dict[str, Any] = {
+        "n_customers": records.n_customers,
+        "assigned_agent": records.assigned_agent.tolist(),
+        "natural_markers": records.natural_markers.tolist(),
+    }
+    for prefix in ("review", "complaint", "order"):
+        order = np.argsort(getattr(records, f"{prefix}_ids"), kind="stable")
+        for f in dataclass_fields(records):
+            if f.name.startswith(f"{prefix}_"):
+                values = getattr(records, f.name)[order].tolist()
+                out[f.name] = [str(v) if isinstance(v, (float, list)) else v for v in values]
+    out["lines"] = sorted(
+        zip(
+            records.order_ids[records.line_order].tolist(),
+            records.line_sku.tolist(),
+            records.line_category.tolist(),
+            strict=True,
+        )
+    )
+    return out
+
+
+SAMPLE = sample_shop()
+SAMPLE_CONTEXT = ShopContext(
+    staff_departures=(
+        StaffDeparture(agent_id="agent-lin", left_at=SAMPLE.as_of - timedelta(days=100)),
+    ),
+    product_launches=(
+        ProductLaunch(sku="N1", category="tea", launched_at=SAMPLE.as_of - timedelta(days=30)),
+    ),
+)
+
+
+def _six_scorers(churn_method: str = "bgnbd") -> list[Any]:
+    return [
+        ThresholdTierScorer(),
+        RFMScorer(),
+        ChurnRiskScorer(method=churn_method),
+        PyramidScorer(future_weight=0.4),
+        ChurnCauseScorer(context=SAMPLE_CONTEXT),
+        ComplaintPriorityScorer(),
+    ]
+
+
+def _assert_same_table(a: Any, b: Any) -> None:
+    x, y = a.to_dict(), b.to_dict()
+    assert list(x) == list(y)
+    for name in x:
+        if x[name].dtype == object:
+            assert x[name].tolist() == y[name].tolist(), name
+        else:
+            np.testing.assert_array_equal(x[name], y[name], err_msg=name)
+
+
+@pytest.mark.parametrize(("library", "naive"), [("pandas", False), ("polars", True)])
+def test_the_sample_shop_from_frames_holds_the_records_of_its_histories(
+    library: str, naive: bool
+) -> None:
+    batch, report = _frames_batch(SAMPLE.histories, library, naive=naive)
+    assert report.rejections() == ()
+    expected = from_histories(SAMPLE.histories, timezone=SHOP_ZONE)
+    _assert_same(batch, expected)
+    assert _plain_records(batch.records) == _plain_records(expected.records)
+    n_reviews = sum(len(h.reviews) for h in SAMPLE.histories)
+    n_complaints = sum(len(h.complaints) for h in SAMPLE.histories)
+    assert (report.reviews_in, report.reviews_out) == (n_reviews, n_reviews)
+    assert (report.complaints_in, report.complaints_out) == (n_complaints, n_complaints)
+    lines = sum(len(o.lines) for h in SAMPLE.histories for o in h.orders)
+    purchase_lines = sum(len(o.lines) for h in SAMPLE.histories for o in h.purchases)
+    assert (report.lines_in, report.lines_out) == (lines, purchase_lines)
+    assert report.lines_uncounted == lines - purchase_lines > 0
+    assert f"reviews: {n_reviews} rows in; {n_reviews} kept, 0 rejected" in str(report)
+
+
+def test_the_sample_shop_scores_the_same_from_frames_and_from_histories() -> None:
+    """All six built-in scorers, reasons and evidence included: one table either way."""
+    as_of = SAMPLE.as_of
+    histories = list(SAMPLE.histories)
+    by_histories = Pipeline(_six_scorers(), timezone=SHOP_ZONE).fit(histories, as_of=as_of)
+    expected = by_histories.run(histories, as_of=as_of)
+    batch, _ = _frames_batch(SAMPLE.histories)
+    by_frames = Pipeline(_six_scorers()).fit(batch, as_of=as_of)
+    got = by_frames.run(batch, as_of=as_of)
+    assert got.scorers == expected.scorers and len(got.scorers) == 6
+    _assert_same_table(expected, got)
+    # the records were read: no scorer says it has none, and causes cite them
+    cols = got.to_dict()
+    codes = [c for row in cols["churn.cause.reason_codes"].tolist() for c in row]
+    assert not any("no_records" in c for c in codes)
+    assert any("review" in c for c in codes) and any("late_delivery" in c for c in codes)
+    assert any("staff_departure" in c for c in codes)
+    assert any("moved_or_deceased" in c for c in codes)
+    for i, h in enumerate(histories[:5]):
+        assert got.explain(h.customer.id) == expected.explain(h.customer.id), i
+
+
+@settings(max_examples=20, deadline=None)
+@given(population=strategies.shops(min_customers=2, max_customers=6), days=st.integers(0, 900))
+def test_generated_shops_score_the_same_from_frames_and_from_histories(
+    population: list[CustomerHistory], days: int
+) -> None:
+    as_of = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=days)
+    assume(any(o.placed_at <= as_of for h in population for o in h.purchases))
+    batch, report = _frames_batch(population, "polars" if days % 2 else "pandas")
+    assert report.rejections() == ()
+    expected_batch = from_histories(population, timezone=SHOP_ZONE)
+    assert _plain_records(batch.records) == _plain_records(expected_batch.records)
+    expected = (
+        Pipeline(_six_scorers("gap"), timezone=SHOP_ZONE)
+        .fit(population, as_of=as_of)
+        .run(population, as_of=as_of)
+    )
+    got = Pipeline(_six_scorers("gap")).fit(batch, as_of=as_of).run(batch, as_of=as_of)
+    _assert_same_table(expected, got)
+
+
+# --- every rule of the record tables, with pandas and polars ------------------------------
+
+_D = datetime(2026, 1, 1, 10)
+_NAT = None
+
+
+def _day(k: float) -> datetime:
+    return _D + timedelta(days=k)
+
+
+RULE_TABLES: dict[str, dict[str, tuple[str, list[Any]]]] = {
+    "customers": {
+        "id": ("str", ["u1", "u2", "u3"]),
+        "created": ("datetime64[us]", [datetime(2025, 1, 1), datetime(2025, 1, 1), None]),
+    },
+    "orders": {
+        "user": ("str", ["u1", "u2", "u1", "u1", "u2", "u1"]),
+        "order_no": ("str", ["o1", "o2", "o3", "o4", "o5", "o6"]),
+        "placed": ("datetime64[us]", [_day(k) for k in range(6)]),
+        "amount": ("float64", [10.0, 20.0, 5.0, -1.0, 7.0, 8.0]),
+        "state": ("str", ["completed", "completed", "cancelled"] + ["completed"] * 3),
+        "promised": ("datetime64[us]", [None, None, None, None, _day(3), None]),
+        "delivered": ("datetime64[us]", [_day(2), None, None, None, None, _day(4)]),
+    },
+    "reviews": {
+        "rid": (
+            "str",
+            [*(f"r{k}" for k in range(10)), "rd", "rd", "o1", None, "r14", "r15", "r16", "r17"],
+        ),
+        "user": ("str", ["u1", "u1", "u9", "u3", "u1"] + ["u1"] * 11 + ["u2", "u1"]),
+        "order_no": (
+            "str",
+            ["o1", "o1", None, None, "o2", "o9", "o4", "o1"] + [None] * 8 + ["o2", None],
+        ),
+        "posted": ("datetime64[us]", [_day(10)] * 7 + [_day(-1)] + [_day(10)] * 9 + [None]),
+        "stars": ("float64", [5, 6, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 2.5, 5, 1, 5]),
+        "new_stars": ("float64", [None] * 8 + [3.0] + [None] * 9),
+        "revised": ("datetime64[us]", [None] * 18),
+        "replied": ("datetime64[us]", [None] * 9 + [_day(9)] + [None] * 8),
+        "desc": ("float64", [5.0] + [None] * 14 + [0.0, None, None]),
+        "comment": ("str", ["好", None] + ["ok"] * 16),
+    },
+    "complaints": {
+        "qid": ("str", ["q0", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "r0", "q9", "q10"]),
+        "user": ("str", ["u1"] * 11),
+        "opened": ("datetime64[us]", [_day(11)] * 9 + [_day(-1), _day(11)]),
+        "via": ("str", ["电话", "fax"] + ["chat"] * 8 + [None]),
+        "kind": ("str", [None, None, "weather"] + [None] * 8),
+        "answered": ("datetime64[us]", [None] * 3 + [_day(10)] + [None] * 7),
+        "reopened": ("int64", [0, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0]),
+        "rid": ("str", ["r0"] + [None] * 4 + ["rX", "r1", "r16", None, None, None]),
+        "order_no": ("str", ["o1"] + [None] * 8 + ["o1", None]),
+    },
+    "order_lines": {
+        "order_no": ("str", ["o1", "o9", "o4", "o1", "o3"]),
+        "sku": ("str", ["A", "B", "C", " ", "D"]),
+        "category": ("str", ["tea", None, None, None, "tea"]),
+    },
+}
+RULE_COLUMNS: dict[str, Any] = {
+    "columns": {
+        "customer_id": "user",
+        "order_id": "order_no",
+        "placed_at": "placed",
+        "total": "amount",
+        "status": "state",
+        "promised_delivery_at": "promised",
+        "delivered_at": "delivered",
+    },
+    "customer_columns": {"id": "id", "created_at": "created"},
+    "review_columns": {
+        "id": "rid",
+        "customer_id": "user",
+        "order_id": "order_no",
+        "posted_at": "posted",
+        "rating": "stars",
+        "revised_rating": "new_stars",
+        "revised_at": "revised",
+        "seller_replied_at": "replied",
+        "description_match": "desc",
+        "text": "comment",
+    },
+    "complaint_columns": {
+        "id": "qid",
+        "customer_id": "user",
+        "opened_at": "opened",
+        "channel": "via",
+        "category": "kind",
+        "first_response_at": "answered",
+        "reopened": "reopened",
+        "review_id": "rid",
+        "order_id": "order_no",
+    },
+    "line_columns": {"order_id": "order_no", "sku": "sku", "category": "category"},
+}
+RULES_BROKEN = {
+    Rejection("customers", 2, "created", "missing"),
+    Rejection("orders", 3, "amount", "negative_amount"),
+    Rejection("orders", 4, "promised", "before_placed"),
+    Rejection("orders", 5, "delivered", "before_placed"),
+    Rejection("reviews", 1, "stars", "less_than_equal"),
+    Rejection("reviews", 2, "user", "unknown_customer"),
+    Rejection("reviews", 3, "user", "customer_rejected"),
+    Rejection("reviews", 4, "order_no", "order_of_other_customer"),
+    Rejection("reviews", 5, "order_no", "unknown_order"),
+    Rejection("reviews", 6, "order_no", "order_rejected"),
+    Rejection("reviews", 7, "posted", "before_order"),
+    Rejection("reviews", 8, "new_stars", "revision_incomplete"),
+    Rejection("reviews", 9, "replied", "before_posted"),
+    Rejection("reviews", 10, "rid", "duplicate_id"),
+    Rejection("reviews", 11, "rid", "duplicate_id"),
+    Rejection("reviews", 12, "rid", "duplicate_id"),  # an order's id
+    Rejection("reviews", 13, "rid", "missing"),
+    Rejection("reviews", 14, "stars", "not_an_integer"),
+    Rejection("reviews", 15, "desc", "greater_than_equal"),
+    Rejection("reviews", 17, "posted", "missing"),
+    Rejection("complaints", 1, "via", "unknown_channel"),
+    Rejection("complaints", 2, "kind", "unknown_category"),
+    Rejection("complaints", 3, "answered", "before_opened"),
+    Rejection("complaints", 4, "reopened", "greater_than_equal"),
+    Rejection("complaints", 5, "rid", "unknown_review"),
+    Rejection("complaints", 6, "rid", "review_rejected"),
+    Rejection("complaints", 7, "rid", "review_of_other_customer"),
+    Rejection("complaints", 8, "qid", "duplicate_id"),  # a review's id
+    Rejection("complaints", 9, "opened", "before_order"),
+    Rejection("complaints", 10, "via", "missing"),
+    Rejection("order_lines", 1, "order_no", "unknown_order"),
+    Rejection("order_lines", 2, "order_no", "order_rejected"),
+    Rejection("order_lines", 3, "sku", "empty_string"),
+}
+
+
+def _rule_frames(library: str) -> dict[str, Any]:
+    out = {}
+    for name, cells in RULE_TABLES.items():
+        df = pd.DataFrame({k: pd.Series(v, dtype=kind) for k, (kind, v) in cells.items()})
+        out[name] = df if library == "pandas" else pl.from_pandas(df)
+    return out
+
+
+@pytest.mark.parametrize("library", ["pandas", "polars"])
+def test_every_record_rule_rejects_its_row_with_the_column_and_rule(library: str) -> None:
+    tables = _rule_frames(library)
+    before = {
+        name: frame.copy() if library == "pandas" else frame.clone()
+        for name, frame in tables.items()
+    }
+    batch, report = batch_from_frames(
+        **tables, **RULE_COLUMNS, timezone="Asia/Shanghai", currency="CNY", on_error="report"
+    )
+    assert set(report.rejections()) == RULES_BROKEN
+    # nothing silently dropped: each row is in the records or in the report
+    records = batch.records
+    assert records is not None
+    assert sorted(records.review_ids.tolist()) == ["r0", "r16"]
+    assert records.complaint_ids.tolist() == ["q0"]
+    assert records.complaint_review_id.tolist() == ["r0"]
+    assert records.complaint_order_id.tolist() == ["o1"]
+    assert (report.reviews_in, report.reviews_out, len(report.rejected_rows("reviews"))) == (
+        18,
+        2,
+        16,
+    )
+    assert (report.lines_in, report.lines_out, report.lines_uncounted) == (5, 1, 1)
+    assert records.line_sku.tolist() == ["A"] and records.line_category.tolist() == ["tea"]
+    assert sorted(records.order_ids.tolist()) == ["o1", "o2", "o3"]
+    assert records.order_counted[records.order_ids == "o3"].tolist() == [False]
+    assert np.isnan(records.review_revised_at).all()
+    assert records.review_text[records.review_ids == "r0"].tolist() == ["好"]
+    assert "order_lines: 5 rows in; 1 kept, 1 of orders that do not count, 3 rejected" in str(
+        report
+    )
+    # the inputs are not changed
+    for name, frame in tables.items():
+        assert frame.equals(before[name]), name
+
+
+def test_the_first_record_rule_broken_raises_by_default_naming_the_table() -> None:
+    tables = _rule_frames("pandas")
+    clean = {
+        "customers": tables["customers"].iloc[:2],
+        "orders": tables["orders"].iloc[:3],
+        "reviews": tables["reviews"].iloc[[0, 1, 16]],
+    }
+    with pytest.raises(ColumnError) as info:
+        batch_from_frames(
+            **clean,
+            columns=RULE_COLUMNS["columns"],
+            customer_columns=RULE_COLUMNS["customer_columns"],
+            review_columns=RULE_COLUMNS["review_columns"],
+            timezone="Asia/Shanghai",
+            currency="CNY",
+        )
+    err = info.value
+    assert (err.column, err.rule, err.rows) == ("stars", "less_than_equal", (1,))
+    assert "reviews table" in str(err)
+
+
+def test_record_reports_and_errors_never_show_cell_values() -> None:
+    tables = _rule_frames("pandas")
+    secret = "我的电话是13812348000"
+    tables["reviews"] = tables["reviews"].assign(comment=secret)
+    _, report = batch_from_frames(
+        **tables, **RULE_COLUMNS, timezone="Asia/Shanghai", currency="CNY", on_error="report"
+    )
+    text = str(report) + repr(report.rejections())
+    assert secret not in text and "13812348000" not in text
+    assert "r16" not in text and "o4" not in text and "fax" not in text
+
+
+def test_without_care_tables_there_are_no_records_and_with_one_the_others_are_empty() -> None:
+    tables = _rule_frames("pandas")
+    orders = tables["orders"].iloc[:3]
+    plain = {k: v for k, v in RULE_COLUMNS["columns"].items() if "deliver" not in k}
+    batch, report = batch_from_frames(
+        orders=orders, columns=plain, timezone="Asia/Shanghai", currency="CNY"
+    )
+    assert batch.records is None and report.reviews_in is None and report.lines_in is None
+    assert "reviews:" not in str(report)
+    qcols = {k: v for k, v in RULE_COLUMNS["complaint_columns"].items() if k != "review_id"}
+    batch, report = batch_from_frames(
+        orders=orders,
+        columns=plain,
+        complaints=tables["complaints"].iloc[[0]],
+        complaint_columns=qcols,
+        timezone="Asia/Shanghai",
+        currency="CNY",
+    )
+    records = batch.records
+    assert records is not None
+    assert (records.review_ids.size, records.complaint_ids.size, records.line_sku.size) == (0, 1, 0)
+    assert records.complaint_public.tolist() == [False]  # 电话: a phone call
+    assert np.isnan(records.order_delivered).all()  # no delivery column: unknown
+    assert "note: no reviews table: the care records hold no reviews" in str(report)
+    assert report.complaints_in == report.complaints_out == 1
+    # delivery times alone are care records too
+    batch, _ = batch_from_frames(
+        orders=orders, columns=RULE_COLUMNS["columns"], timezone="Asia/Shanghai", currency="CNY"
+    )
+    assert batch.records is not None and batch.records.order_delivered_late.size == 3
+
+
+def test_record_tables_from_pyarrow_give_the_same_records() -> None:
+    histories = SAMPLE.histories[:12]
+    expected = _frames_batch(histories)[0].records
+    tables = _shop_tables(histories)
+    arrow = {name: pa.Table.from_pandas(_pandas_table(t, False)) for name, t in tables.items()}
+    batch, _ = batch_from_frames(**arrow, timezone=SHOP_ZONE, currency="CNY", **CARE_COLUMNS)
+    assert _plain_records(batch.records) == _plain_records(expected)
+
+
+def test_tags_are_lists_or_one_tag_per_cell_matched_without_case() -> None:
+    orders = _rule_frames("pandas")["orders"].iloc[:2]
+    cols = {k: v for k, v in RULE_COLUMNS["columns"].items() if "deliver" not in k}
+    customers = pd.DataFrame(
+        {
+            "id": ["u1", "u2"],
+            "created": pd.Series([datetime(2025, 1, 1)] * 2, dtype="datetime64[us]"),
+            "tag": ["MOVED", None],
+            "agent": [None, "agent-lin"],
+        }
+    )
+    ccols = {"id": "id", "created_at": "created", "tags": "tag", "assigned_agent": "agent"}
+    batch, _ = batch_from_frames(
+        orders=orders,
+        columns=cols,
+        customers=customers,
+        customer_columns=ccols,
+        timezone="UTC",
+        currency="CNY",
+    )
+    records = batch.records
+    assert records is not None
+    moved = NATURAL_MARKERS.index("moved")
+    assert records.natural_markers[:, moved].tolist() == [True, False]
+    assert records.natural_markers.sum() == 1
+    assert records.assigned_agent.tolist() == ["", "agent-lin"]
+    customers["tag"] = pd.Series([["vip", "已故"], ["vip", 7]], dtype=object)
+    batch, report = batch_from_frames(
+        orders=orders,
+        columns=cols,
+        customers=customers,
+        customer_columns=ccols,
+        timezone="UTC",
+        currency="CNY",
+        on_error="report",
+    )
+    assert report.rejections() == (
+        Rejection("customers", 1, "tag", "not_text"),
+        Rejection("orders", 1, "user", "customer_rejected"),
+    )
+    assert batch.records is not None
+    assert batch.records.natural_markers[0, NATURAL_MARKERS.index("已故")]
+
+
+def test_record_columns_and_arguments_that_do_not_fit() -> None:
+    tables = _rule_frames("pandas")
+    orders = tables["orders"].iloc[:3]
+    cols = RULE_COLUMNS["columns"]
+    rcols = RULE_COLUMNS["review_columns"]
+    base: dict[str, Any] = {"timezone": "UTC", "currency": "CNY"}
+    with pytest.raises(CustcareUsageError, match="reviews and review_columns go together"):
+        batch_from_frames(orders=orders, columns=cols, reviews=tables["reviews"], **base)
+    without_ids = {k: v for k, v in cols.items() if k != "order_id"}
+    with pytest.raises(CustcareUsageError, match="no order id column"):
+        batch_from_frames(
+            orders=orders,
+            columns=without_ids,
+            reviews=tables["reviews"],
+            review_columns=rcols,
+            **base,
+        )
+    with pytest.raises(CustcareUsageError, match="pass the reviews table too"):
+        batch_from_frames(
+            orders=orders,
+            columns=cols,
+            complaints=tables["complaints"],
+            complaint_columns=RULE_COLUMNS["complaint_columns"],
+            **base,
+        )
+    with pytest.raises(ValueError, match="extra"):  # a misspelt field is refused
+        batch_from_frames(
+            orders=orders,
+            columns=cols,
+            reviews=tables["reviews"],
+            review_columns={**rcols, "stars": "stars"},
+            **base,
+        )
+    with pytest.raises(ColumnError) as info:
+        batch_from_frames(
+            orders=orders,
+            columns=cols,
+            reviews=tables["reviews"].assign(stars="5"),
+            review_columns=rcols,
+            **base,
+        )
+    assert (info.value.column, info.value.rule) == ("stars", "not_an_integer")
+    assert "reviews table" in str(info.value)
+    with pytest.raises(ColumnError) as info:
+        batch_from_frames(
+            orders=orders,
+            columns=cols,
+            reviews=tables["reviews"].drop(columns="posted"),
+            review_columns=rcols,
+            **base,
+        )
+    assert (info.value.column, info.value.rule) == ("posted", "missing_column")
+    assert "reviews table" in str(info.value)
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "ns"])
+def test_record_times_of_any_unit_and_zone_give_the_same_records(unit: str) -> None:
+    histories = SAMPLE.histories[:15]
+    expected = _frames_batch(histories)[0].records
+    tables = {name: _pandas_table(t, False) for name, t in _shop_tables(histories).items()}
+    reviews, complaints = tables["reviews"], tables["complaints"]
+    for frame in (reviews, complaints):
+        for name in frame.columns:
+            if name in _TIME_CELLS:  # whole seconds in the sample shop: no unit loses any
+                frame[name] = (
+                    frame[name]
+                    .dt.tz_convert("Europe/Paris")
+                    .astype(f"datetime64[{unit}, Europe/Paris]")
+                )
+    batch, _ = batch_from_frames(**tables, timezone=SHOP_ZONE, currency="CNY", **CARE_COLUMNS)
+    assert _plain_records(batch.records) == _plain_records(expected)

@@ -15,11 +15,11 @@ custcare never imports a DataFrame library.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta, timezone
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -40,18 +40,29 @@ from custcare.batch._columns import (
     duplicate_mask,
     hash_text,
 )
+from custcare.batch._records import DETAILED_RATINGS, NATURAL_MARKERS, CareRecords
 from custcare.errors import ColumnError, CustcareUsageError
-from custcare.models import COUNTED_STATUSES, OrderStatus
+from custcare.models import (
+    COUNTED_STATUSES,
+    ComplaintCategory,
+    ComplaintChannel,
+    OrderStatus,
+)
 
 if TYPE_CHECKING:  # narwhals is optional: imported when a function runs
     from narwhals.typing import IntoDataFrame
 
 __all__ = [
+    "CATEGORY_WORDS",
+    "CHANNEL_WORDS",
     "STATUS_WORDS",
+    "ComplaintColumns",
     "CustomerColumns",
+    "LineColumns",
     "LoadReport",
     "OrderColumns",
     "Rejection",
+    "ReviewColumns",
     "batch_from_frames",
 ]
 
@@ -63,6 +74,22 @@ STATUS_WORDS: Mapping[str, OrderStatus] = {
 """The status words read without a ``status_map``: each `OrderStatus` code, Chinese
 label and English label, exactly as written (``"completed"``, ``"交易成功"``,
 ``"Completed"``)."""
+
+CHANNEL_WORDS: Mapping[str, ComplaintChannel] = {
+    word: channel
+    for channel in ComplaintChannel
+    for word in (channel.value, channel.label_zh, channel.label_en)
+}
+"""The complaint channel words read: each `ComplaintChannel` code, Chinese label and
+English label, exactly as written (``"phone"``, ``"电话"``, ``"Phone"``)."""
+
+CATEGORY_WORDS: Mapping[str, ComplaintCategory] = {
+    word: category
+    for category in ComplaintCategory
+    for word in (category.value, category.label_zh, category.label_en)
+}
+"""The complaint category words read: each `ComplaintCategory` code, Chinese label
+and English label, exactly as written (``"long_wait"``, ``"等待时间过长"``)."""
 
 
 def _narwhals() -> Any:
@@ -90,6 +117,9 @@ class OrderColumns(BaseModel):
         status: The order's status word (see `STATUS_WORDS`); every order
             counts as completed when absent.
         currency: The currency code of the amounts, if a column holds it.
+        promised_delivery_at: The promised delivery time (empty cells: none);
+            read into the care records (late deliveries).
+        delivered_at: The delivery time (empty cells: not delivered yet).
 
     Examples:
         >>> OrderColumns(customer_id="user", placed_at="paid_time", total="amount").units is None
@@ -107,6 +137,8 @@ class OrderColumns(BaseModel):
     discounted: str | None = None
     status: str | None = None
     currency: str | None = None
+    promised_delivery_at: str | None = None
+    delivered_at: str | None = None
 
 
 class CustomerColumns(BaseModel):
@@ -115,6 +147,11 @@ class CustomerColumns(BaseModel):
     Attributes:
         id: The customer's id (text), the same ids as the orders' ``customer_id``.
         created_at: When the customer was created (a datetime or date column).
+        assigned_agent: The staff member who owns the relationship (text; empty
+            cells: none); read into the care records.
+        tags: The customer's tags: a column of lists of text (or of text, one tag
+            per cell; empty cells: no tags). Only whether they hold a
+            `custcare.batch.NATURAL_MARKERS` word (moved away, deceased) is kept.
 
     Examples:
         >>> CustomerColumns(id="user", created_at="signed_up").id
@@ -125,6 +162,118 @@ class CustomerColumns(BaseModel):
 
     id: str
     created_at: str
+    assigned_agent: str | None = None
+    tags: str | None = None
+
+
+class ReviewColumns(BaseModel):
+    """Which column of the reviews table holds what (`custcare.Review`'s fields).
+
+    Empty cells of the optional columns mean "none" (no order, no reply, not
+    revised, no detailed rating, no text).
+
+    Attributes:
+        id: The review's id (text): unique among reviews, and not an order id.
+        customer_id: The reviewing customer's id (text).
+        posted_at: When the review was posted (a datetime or date column).
+        rating: The star rating: whole numbers 1..5.
+        order_id: The order reviewed (text); it must be the customer's own
+            order, placed no later than the review.
+        text: The review text.
+        seller_replied_at: The seller's reply time (not before ``posted_at``).
+        revised_rating: The revised rating 1..5 (追评/改评).
+        revised_at: When it was revised (not before ``posted_at``); given
+            exactly where ``revised_rating`` is.
+        description_match: Detailed rating 1..5 (宝贝与描述相符).
+        service_attitude: Detailed rating 1..5 (卖家的服务态度).
+        logistics: Detailed rating 1..5 (物流服务的质量).
+
+    Examples:
+        >>> ReviewColumns(id="rid", customer_id="user", posted_at="t", rating="stars").text is None
+        True
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    customer_id: str
+    posted_at: str
+    rating: str
+    order_id: str | None = None
+    text: str | None = None
+    seller_replied_at: str | None = None
+    revised_rating: str | None = None
+    revised_at: str | None = None
+    description_match: str | None = None
+    service_attitude: str | None = None
+    logistics: str | None = None
+
+
+class ComplaintColumns(BaseModel):
+    """Which column of the complaints table holds what (`custcare.Complaint`'s fields).
+
+    Empty cells of the optional columns mean "none" (no order, no category, no
+    promise, no response, not resolved, no text, not raised from a review).
+
+    Attributes:
+        id: The complaint's id (text): unique among complaints, and neither an
+            order id nor a review id.
+        customer_id: The complaining customer's id (text).
+        opened_at: When it was opened (a datetime or date column).
+        channel: Where it reached the shop: `custcare.models.ComplaintChannel`
+            codes or labels (`CHANNEL_WORDS`, e.g. ``"phone"``, ``"电话"``).
+        order_id: The order it is about (the customer's own, placed no later).
+        text: The complaint text.
+        category: `custcare.models.ComplaintCategory` codes or labels
+            (`CATEGORY_WORDS`); empty cells: not recorded (the text decides).
+        promised_by: When the shop promised a fix or an answer.
+        first_response_at: The first response (not before ``opened_at``).
+        resolved_at: When it was resolved (not before ``opened_at``); empty: open.
+        reopened: How many times it was reopened: whole numbers >= 0 (no
+            empty cells; without this column, 0).
+        review_id: The review it was raised from: a review of the same customer
+            in the reviews table.
+
+    Examples:
+        >>> ComplaintColumns(id="qid", customer_id="user", opened_at="t",
+        ...                  channel="via").reopened is None
+        True
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    customer_id: str
+    opened_at: str
+    channel: str
+    order_id: str | None = None
+    text: str | None = None
+    category: str | None = None
+    promised_by: str | None = None
+    first_response_at: str | None = None
+    resolved_at: str | None = None
+    reopened: str | None = None
+    review_id: str | None = None
+
+
+class LineColumns(BaseModel):
+    """Which column of the order lines table holds what (one row per SKU on an order).
+
+    Attributes:
+        order_id: The order (text), an order of the orders table.
+        sku: The SKU (text, not blank).
+        category: The product category (text; empty cells: none).
+
+    Examples:
+        >>> LineColumns(order_id="order_no", sku="item").category is None
+        True
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    order_id: str
+    sku: str
+    category: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,12 +281,18 @@ class Rejection:
     """One rule one row broke. Cell values are never kept (they may be personal data).
 
     Attributes:
-        table: ``"orders"`` or ``"customers"``.
+        table: ``"orders"``, ``"customers"``, ``"reviews"``, ``"complaints"`` or
+            ``"order_lines"``.
         row: The row's 0-based position in that table (not its index label).
         column: The table's column (your name for it).
         rule: A stable slug (the `ColumnError` rules, plus the table rules
             ``missing``, ``unknown_customer``, ``customer_rejected``,
-            ``nonexistent_time``, ``ambiguous_time``, ``other_currency``).
+            ``nonexistent_time``, ``ambiguous_time``, ``other_currency``, and for
+            the record tables ``unknown_order``, ``order_rejected``,
+            ``order_of_other_customer``, ``before_order``, ``unknown_review``,
+            ``review_rejected``, ``review_of_other_customer``, the models' time
+            rules ``before_placed``, ``before_posted``, ``before_opened``,
+            ``revision_incomplete``, and ``unknown_channel``, ``unknown_category``).
 
     Examples:
         >>> Rejection("orders", 3, "paid_time", "missing")
@@ -169,6 +324,14 @@ class LoadReport:
         rejected_row: ``(r,)`` its 0-based row.
         rejected_column: ``(r,)`` its column.
         rejected_rule: ``(r,)`` the rule broken.
+        reviews_in: Rows of the reviews table, or None when none was given.
+        reviews_out: Reviews in the batch's care records.
+        complaints_in: Rows of the complaints table, or None when none was given.
+        complaints_out: Complaints in the batch's care records.
+        lines_in: Rows of the order lines table, or None when none was given.
+        lines_out: Lines in the care records (lines of orders that count).
+        lines_uncounted: Lines of orders that do not count, not kept (the
+            records hold purchase lines only).
 
     Examples:
         >>> import pytest
@@ -197,6 +360,13 @@ class LoadReport:
     rejected_row: NDArray[np.int64]
     rejected_column: NDArray[np.str_]
     rejected_rule: NDArray[np.str_]
+    reviews_in: int | None = None
+    reviews_out: int = 0
+    complaints_in: int | None = None
+    complaints_out: int = 0
+    lines_in: int | None = None
+    lines_out: int = 0
+    lines_uncounted: int = 0
 
     @property
     def orders_rejected(self) -> int:
@@ -254,6 +424,21 @@ class LoadReport:
             lines.append(
                 f"customers: {self.customers_in:,} rows in; {self.customers_out:,} kept, "
                 f"{self.customers_rejected:,} rejected"
+            )
+        for name, rows_in, rows_out in (
+            ("reviews", self.reviews_in, self.reviews_out),
+            ("complaints", self.complaints_in, self.complaints_out),
+        ):
+            if rows_in is not None:
+                rejected = self.rejected_rows(name).shape[0]
+                lines.append(
+                    f"{name}: {rows_in:,} rows in; {rows_out:,} kept, {rejected:,} rejected"
+                )
+        if self.lines_in is not None:
+            rejected = self.rejected_rows("order_lines").shape[0]
+            lines.append(
+                f"order_lines: {self.lines_in:,} rows in; {self.lines_out:,} kept, "
+                f"{self.lines_uncounted:,} of orders that do not count, {rejected:,} rejected"
             )
         for (table, column, rule), count in self.counts().items():
             mine = (self.rejected_table == table) & (self.rejected_column == column)
@@ -431,18 +616,21 @@ def _text_rows(
     *,
     ids_as_text: bool,
     within: NDArray[np.bool_] | None = None,
+    required: bool = True,
 ) -> tuple[NDArray[np.str_], NDArray[np.bool_]]:
     """Each row's text (``""`` where unusable) and where it is usable.
 
-    Rejects, among rows ``within`` (all when None), empty cells, cells that are not
-    text and blank text. Integer columns are refused unless ``ids_as_text``.
+    Rejects, among rows ``within`` (all when None), empty cells (unless not
+    ``required``: an empty cell is then no value), cells that are not text and
+    blank text. Integer columns are refused unless ``ids_as_text``.
     """
     nw = _narwhals()
     series = table.series(column)
     dtype = series.dtype
     null = _nulls(series)
     scope = np.ones(table.n, dtype=np.bool_) if within is None else within
-    table.reject(column, "missing", f"{role} is empty (null)", null & scope)
+    if required:
+        table.reject(column, "missing", f"{role} is empty (null)", null & scope)
     bad = np.zeros(table.n, dtype=np.bool_)
     if _is_text_dtype(dtype):
         values = _strings(_present(series, null))
@@ -506,9 +694,12 @@ def _words(
 
 
 def _times(
-    table: _Table, column: str, role: str, zone: str, notes: list[str]
+    table: _Table, column: str, role: str, zone: str, notes: list[str], *, required: bool = True
 ) -> NDArray[np.float64]:
-    """Epoch seconds of a datetime or date column (NaN where the cell is rejected)."""
+    """Epoch seconds of a datetime or date column (NaN where the cell is rejected).
+
+    An empty cell is rejected when ``required``, else it is NaN (no such moment).
+    """
     nw = _narwhals()
     series = table.series(column)
     dtype = series.dtype
@@ -539,7 +730,8 @@ def _times(
     else:
         raise ColumnError(column, "not_a_time", f"{role} must be datetimes or dates, got {dtype}")
     null = _nulls(series)
-    table.reject(column, "missing", f"{role} is empty (null/NaT)", null)
+    if required:
+        table.reject(column, "missing", f"{role} is empty (null/NaT)", null)
     ticks = np.asarray(_present(series, null).dt.timestamp(unit).to_numpy()).astype(np.int64)
     per_second = 10**9 if unit == "ns" else 10**6
     if not aware:
@@ -659,6 +851,688 @@ def _statuses(table: _Table, column: str, words: Mapping[str, OrderStatus]) -> N
         (status < 0) & (codes >= 0),
     )
     return status
+
+
+# --- the care records: reviews, complaints, order lines -----------------------------------
+
+
+def _free_text(table: _Table, column: str, role: str) -> NDArray[np.object_]:
+    """Each row's text as Python str (``""`` for an empty cell); other objects are rejected."""
+    nw = _narwhals()
+    series = table.series(column)
+    dtype = series.dtype
+    if not (_is_text_dtype(dtype) or dtype == nw.Object):
+        raise ColumnError(column, "not_text", f"{role} must be text, got {dtype}")
+    null = _nulls(series)
+    out = np.empty(table.n, dtype=object)
+    out[:] = series.to_list()
+    out[null] = ""
+    is_str = _is_str_each(out).astype(np.bool_)
+    table.reject(column, "not_text", f"{role} is not text (a number or other object)", ~is_str)
+    out[~is_str] = ""
+    return out
+
+
+def _whole_numbers(
+    table: _Table, column: str, role: str, *, low: int, high: int | None, required: bool
+) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Whole numbers in ``low..high`` (0 where empty or rejected), and where a cell is given.
+
+    Integer columns, or float columns holding whole numbers (pandas' integers with
+    gaps); text, booleans and fractions are refused.
+    """
+    series = table.series(column)
+    dtype = series.dtype
+    if not (dtype.is_integer() or dtype.is_float()):
+        raise ColumnError(column, "not_an_integer", f"{role} must be whole numbers, got {dtype}")
+    null = _nulls(series)
+    if required:
+        table.reject(column, "missing", f"{role} is empty (null)", null)
+    present = np.asarray(_present(series, null).to_numpy())
+    values = _scatter(table.n, null, present.astype(np.float64), float(low))
+    if dtype.is_integer():
+        whole = np.ones(table.n, dtype=np.bool_)
+        ints = _scatter(table.n, null, present.astype(np.int64), low)
+    else:
+        with np.errstate(invalid="ignore"):
+            whole = np.isfinite(values) & (np.floor(values) == values) & (np.abs(values) < 2**62)
+        ints = np.where(whole, values, low).astype(np.int64)
+    table.reject(column, "not_an_integer", f"{role} is not a whole number", ~whole & ~null)
+    below = whole & ~null & (ints < low)
+    table.reject(column, "greater_than_equal", f"{role} must be >= {low}", below)
+    above = np.zeros(table.n, dtype=np.bool_)
+    if high is not None:
+        above = whole & ~null & (ints > high)
+        table.reject(column, "less_than_equal", f"{role} must be <= {high}", above)
+    good = whole & ~null & ~below & ~above
+    return np.where(good, ints, 0).astype(np.int64), ~null
+
+
+def _vocabulary(
+    table: _Table,
+    column: str,
+    role: str,
+    vocabulary: Mapping[str, int],
+    rule: str,
+    *,
+    required: bool,
+) -> NDArray[np.int64]:
+    """Each row's word looked up in ``vocabulary`` (-1: empty cell or rejected)."""
+    null = _nulls(table.series(column))
+    scope = None if required else np.zeros(table.n, dtype=np.bool_)
+    codes, distinct = _words(table, column, role, within=scope)
+    lookup = np.asarray([vocabulary.get(w, -1) for w in distinct] + [-1], dtype=np.int64)
+    value = lookup[codes]
+    bad = (value < 0) & (codes >= 0) if required else (value < 0) & ~null
+    table.reject(column, rule, f"{role} is not a known word (a code or a label)", bad)
+    return np.where(bad, -1, value)
+
+
+def _markers(table: _Table, column: str) -> NDArray[np.bool_]:
+    """``(n, len(NATURAL_MARKERS))``: which marker words each row's tags hold.
+
+    Tags are lists of text, or text (one tag per cell); matched as
+    `records_from_histories` matches a customer's tags (case-insensitively).
+    """
+    nw = _narwhals()
+    series = table.series(column)
+    dtype = series.dtype
+    listed = isinstance(dtype, nw.List)
+    if not (listed or _is_text_dtype(dtype) or dtype == nw.Object):
+        raise ColumnError(column, "not_text", f"tags must be lists of text or text, got {dtype}")
+    null = _nulls(series)
+    out = np.zeros((table.n, len(NATURAL_MARKERS)), dtype=np.bool_)
+    position = {marker: k for k, marker in enumerate(NATURAL_MARKERS)}
+    bad = np.zeros(table.n, dtype=np.bool_)
+    for row, cell in enumerate(series.to_list()):
+        if null[row] or cell is None:
+            continue
+        tags = [cell] if isinstance(cell, str) else cell
+        if isinstance(tags, (str, bytes)) or not hasattr(tags, "__iter__"):
+            bad[row] = True
+            continue
+        for tag in tags:
+            if not isinstance(tag, str):
+                bad[row] = True
+                break
+            k = position.get(tag.lower())
+            if k is not None:
+                out[row, k] = True
+    table.reject(column, "not_text", "tags are not text or lists of text", bad)
+    out[bad] = False
+    return out
+
+
+def _first_of(names: NDArray[np.str_], wanted: NDArray[np.str_]) -> NDArray[np.int64]:
+    """For each wanted text, the first position in ``names`` holding it (-1: none).
+
+    Examples:
+        >>> _first_of(np.array(["a", "b", "a"]), np.array(["a", "c", "b"])).tolist()
+        [0, -1, 1]
+    """
+    k = names.shape[0]
+    codes, first = _factorize(np.concatenate([names, wanted]).astype(np.str_))
+    position = np.where(first < k, first, -1)
+    return position[codes[k:]].astype(np.int64)
+
+
+@dataclass(frozen=True)
+class _Index:
+    """Ids to rows: the kept ids (-> their row), then the other ids read (-> -1).
+
+    The names are hashed and sorted once; each lookup hashes the wanted ids and
+    checks the text of the candidate found (hash collisions are looked up exactly).
+    """
+
+    names: NDArray[np.str_]
+    rows: NDArray[np.int64]  # one more than names: a trailing -1 for "not found"
+    hashes: NDArray[np.uint64]  # sorted
+    by_hash: NDArray[np.int64]  # positions of the names in hash order (stable)
+
+    @classmethod
+    def of(cls, kept: NDArray[np.str_], others: NDArray[np.str_]) -> _Index:
+        names = np.concatenate([kept, others]).astype(np.str_)
+        rows = np.concatenate(
+            [np.arange(kept.shape[0], dtype=np.int64), np.full(others.shape[0] + 1, -1)]
+        )
+        hashes = hash_text(names)
+        by_hash = np.argsort(hashes, kind="stable").astype(np.int64)
+        return cls(names, rows, hashes[by_hash], by_hash)
+
+    def find(self, wanted: NDArray[np.str_]) -> NDArray[np.int64]:
+        """The first position of each wanted id among the names, -1 if absent.
+
+        Examples:
+            >>> index = _Index.of(np.array(["a", "b"]), np.array(["a", "c"]))
+            >>> index.find(np.array(["c", "a", "z", "cc"])).tolist()
+            [3, 0, -1, -1]
+        """
+        found = np.full(wanted.shape[0], -1, dtype=np.int64)
+        if not (self.names.size and wanted.size):
+            return found
+        # The hash depends on the array's width: read the wanted ids at the names'
+        # width; an id longer than every name (cut by the cast) is no name.
+        same_width = wanted.astype(self.names.dtype)
+        fits = same_width == wanted
+        hashes = hash_text(same_width)
+        at = np.minimum(np.searchsorted(self.hashes, hashes), self.names.shape[0] - 1)
+        candidate = self.by_hash[at]
+        same_hash = (self.hashes[at] == hashes) & fits
+        hit = same_hash & (self.names[candidate] == same_width)
+        found[hit] = candidate[hit]
+        doubt = np.flatnonzero(same_hash & ~hit)
+        if doubt.size:  # another name shares the hash: look those up exactly
+            found[doubt] = _first_of(self.names, wanted[doubt])
+        return found
+
+    def resolve(
+        self,
+        table: _Table,
+        column: str,
+        what: str,
+        text: NDArray[np.str_],
+        usable: NDArray[np.bool_],
+    ) -> NDArray[np.int64]:
+        """Each row's kept row (-1: none); unknown and rejected targets reject the row."""
+        found = self.find(text[usable])
+        row = np.full(table.n, -1, dtype=np.int64)
+        row[usable] = self.rows[found]  # -1 (not found) reads the trailing -1
+        unknown = np.zeros(table.n, dtype=np.bool_)
+        unknown[usable] = found < 0
+        table.reject(column, f"unknown_{what}", f"the {what} is not in its table", unknown)
+        table.reject(
+            column,
+            f"{what}_rejected",
+            f"the {what} was rejected in its table",
+            usable & ~unknown & (row < 0),
+        )
+        return row
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """A record table kept: its rows' customers and times, and where its ids lead."""
+
+    index: _Index
+    customer: NDArray[np.int64]
+    time: NDArray[np.float64]
+
+
+def _clashes(
+    table: _Table,
+    column: str,
+    role: str,
+    ids: NDArray[np.str_],
+    usable: NDArray[np.bool_],
+    others: list[tuple[str, _Index]],
+) -> None:
+    """Ids repeated in the table, or used by another table, reject their rows."""
+    repeated = np.zeros(table.n, dtype=np.bool_)
+    repeated[usable] = duplicate_mask(ids[usable])
+    table.reject(column, "duplicate_id", f"{role} is not unique", repeated)
+    for other, names in others:  # every id read in the other table, kept or not
+        taken = np.zeros(table.n, dtype=np.bool_)
+        taken[usable] = names.find(ids[usable]) >= 0
+        table.reject(column, "duplicate_id", f"{role} is also {other}", taken)
+
+
+def _later_than(
+    table: _Table,
+    column: str,
+    rule: str,
+    detail: str,
+    moment: NDArray[np.float64],
+    start: NDArray[np.float64],
+) -> None:
+    with np.errstate(invalid="ignore"):
+        table.reject(column, rule, detail, moment < start)
+
+
+def _linked_order(
+    table: _Table,
+    column: str | None,
+    time_column: str,
+    orders: _Kept | None,
+    customer: NDArray[np.int64],
+    time: NDArray[np.float64],
+    *,
+    ids_as_text: bool,
+) -> NDArray[np.str_]:
+    """The order id each row names (``""``: none): the customer's own kept order, not later."""
+    if column is None:
+        return np.full(table.n, "", dtype=np.str_)
+    if orders is None:
+        raise CustcareUsageError(
+            f"the {table.name} table names orders, but the orders table has no order id "
+            "column: map OrderColumns.order_id",
+            code="bad_argument",
+        )
+    text, usable = _text_rows(table, column, "order id", ids_as_text=ids_as_text, required=False)
+    row = orders.index.resolve(table, column, "order", text, usable)
+    linked = row >= 0
+    table.reject(
+        column,
+        "order_of_other_customer",
+        "the order is another customer's",
+        linked & (customer >= 0) & (orders.customer[row] != customer),
+    )
+    start = np.where(linked, orders.time[row], -np.inf)
+    _later_than(
+        table, time_column, "before_order", "dated before its order was placed", time, start
+    )
+    return np.where(usable, text, "").astype(np.str_)
+
+
+def _optional_times(
+    table: _Table, column: str | None, role: str, zone: str, notes: list[str]
+) -> NDArray[np.float64]:
+    if column is None:
+        return np.full(table.n, np.nan)
+    return _times(table, column, role, zone, notes, required=False)
+
+
+def _given(table: _Table, column: str | None) -> NDArray[np.bool_]:
+    if column is None:
+        return np.zeros(table.n, dtype=np.bool_)
+    return ~_nulls(table.series(column))
+
+
+def _read_reviews(
+    table: _Table,
+    cols: ReviewColumns,
+    zone: str,
+    notes: list[str],
+    customers: _Index,
+    orders: _Kept | None,
+    ids_as_text: bool,
+) -> dict[str, NDArray[Any]]:
+    """The reviews table's columns, row by row; broken rows are rejected."""
+    ids, usable = _text_rows(table, cols.id, "review id", ids_as_text=ids_as_text)
+    _clashes(
+        table,
+        cols.id,
+        "review id",
+        ids,
+        usable,
+        [] if orders is None else [("an order id", orders.index)],
+    )
+    who, who_usable = _text_rows(table, cols.customer_id, "customer id", ids_as_text=ids_as_text)
+    customer = customers.resolve(table, cols.customer_id, "customer", who, who_usable)
+    posted = _times(table, cols.posted_at, "posted_at", zone, notes)
+    rating, _ = _whole_numbers(table, cols.rating, "rating", low=1, high=5, required=True)
+    revised = np.zeros(table.n, dtype=np.int64)
+    if cols.revised_rating is not None:
+        revised, _ = _whole_numbers(
+            table, cols.revised_rating, "revised_rating", low=1, high=5, required=False
+        )
+    revised_at = _optional_times(table, cols.revised_at, "revised_at", zone, notes)
+    replied = _optional_times(table, cols.seller_replied_at, "seller_replied_at", zone, notes)
+    incomplete = _given(table, cols.revised_rating) != _given(table, cols.revised_at)
+    table.reject(
+        cols.revised_rating or cols.revised_at or cols.id,
+        "revision_incomplete",
+        "revised_rating and revised_at must be given together",
+        incomplete,
+    )
+    for column, moment in ((cols.seller_replied_at, replied), (cols.revised_at, revised_at)):
+        if column is not None:
+            _later_than(
+                table, column, "before_posted", "must not be before posted_at", moment, posted
+            )
+    detailed = np.full((table.n, len(DETAILED_RATINGS)), np.nan)
+    for d, column in enumerate((cols.description_match, cols.service_attitude, cols.logistics)):
+        if column is not None:
+            value, given = _whole_numbers(
+                table, column, DETAILED_RATINGS[d], low=1, high=5, required=False
+            )
+            detailed[:, d] = np.where(given & (value > 0), value, np.nan)
+    order_id = _linked_order(
+        table, cols.order_id, cols.posted_at, orders, customer, posted, ids_as_text=ids_as_text
+    )
+    text = (
+        _free_text(table, cols.text, "text")
+        if cols.text is not None
+        else np.full(table.n, "", dtype=object)
+    )
+    return {
+        "ids": ids,
+        "customer": customer,
+        "posted": posted,
+        "rating": rating,
+        "revised": revised,
+        "revised_at": revised_at,
+        "detailed": detailed,
+        "replied": replied,
+        "order_id": order_id,
+        "text": text,
+    }
+
+
+_CHANNELS: tuple[ComplaintChannel, ...] = tuple(ComplaintChannel)
+_CATEGORIES: tuple[ComplaintCategory, ...] = tuple(ComplaintCategory)
+
+
+def _read_complaints(
+    table: _Table,
+    cols: ComplaintColumns,
+    zone: str,
+    notes: list[str],
+    customers: _Index,
+    orders: _Kept | None,
+    reviews: _Kept | None,
+    ids_as_text: bool,
+) -> dict[str, NDArray[Any]]:
+    """The complaints table's columns, row by row; broken rows are rejected."""
+    ids, usable = _text_rows(table, cols.id, "complaint id", ids_as_text=ids_as_text)
+    others = [("an order id", orders), ("a review id", reviews)]
+    _clashes(
+        table,
+        cols.id,
+        "complaint id",
+        ids,
+        usable,
+        [(name, kept.index) for name, kept in others if kept is not None],
+    )
+    who, who_usable = _text_rows(table, cols.customer_id, "customer id", ids_as_text=ids_as_text)
+    customer = customers.resolve(table, cols.customer_id, "customer", who, who_usable)
+    opened = _times(table, cols.opened_at, "opened_at", zone, notes)
+    channel = _vocabulary(
+        table,
+        cols.channel,
+        "channel",
+        {w: _CHANNELS.index(c) for w, c in CHANNEL_WORDS.items()},
+        "unknown_channel",
+        required=True,
+    )
+    public = np.asarray([c.is_public for c in _CHANNELS] + [False], dtype=np.bool_)[channel]
+    category = np.full(table.n, -1, dtype=np.int64)
+    if cols.category is not None:
+        category = _vocabulary(
+            table,
+            cols.category,
+            "category",
+            {w: _CATEGORIES.index(c) for w, c in CATEGORY_WORDS.items()},
+            "unknown_category",
+            required=False,
+        )
+    promised = _optional_times(table, cols.promised_by, "promised_by", zone, notes)
+    first = _optional_times(table, cols.first_response_at, "first_response_at", zone, notes)
+    resolved = _optional_times(table, cols.resolved_at, "resolved_at", zone, notes)
+    for column, moment in ((cols.first_response_at, first), (cols.resolved_at, resolved)):
+        if column is not None:
+            _later_than(
+                table, column, "before_opened", "must not be before opened_at", moment, opened
+            )
+    reopened = np.zeros(table.n, dtype=np.int64)
+    if cols.reopened is not None:
+        reopened, _ = _whole_numbers(
+            table, cols.reopened, "reopened", low=0, high=None, required=True
+        )
+    review_id = np.full(table.n, "", dtype=np.str_)
+    if cols.review_id is not None:
+        if reviews is None:
+            raise CustcareUsageError(
+                "complaint_columns.review_id names reviews: pass the reviews table too",
+                code="bad_argument",
+            )
+        text, named = _text_rows(
+            table, cols.review_id, "review id", ids_as_text=ids_as_text, required=False
+        )
+        row = reviews.index.resolve(table, cols.review_id, "review", text, named)
+        table.reject(
+            cols.review_id,
+            "review_of_other_customer",
+            "the review is another customer's",
+            (row >= 0) & (customer >= 0) & (reviews.customer[row] != customer),
+        )
+        review_id = np.where(named, text, "").astype(np.str_)
+    order_id = _linked_order(
+        table, cols.order_id, cols.opened_at, orders, customer, opened, ids_as_text=ids_as_text
+    )
+    text_values = (
+        _free_text(table, cols.text, "text")
+        if cols.text is not None
+        else np.full(table.n, "", dtype=object)
+    )
+    return {
+        "ids": ids,
+        "customer": customer,
+        "opened": opened,
+        "category": category,
+        "public": public,
+        "first": first,
+        "resolved": resolved,
+        "reopened": reopened,
+        "review_id": review_id,
+        "order_id": order_id,
+        "promised": promised,
+        "text": text_values,
+    }
+
+
+def _read_lines(
+    table: _Table, cols: LineColumns, orders: _Kept | None, ids_as_text: bool
+) -> dict[str, NDArray[Any]]:
+    """The order lines table's columns, row by row; broken rows are rejected."""
+    if orders is None:
+        raise CustcareUsageError(
+            "the order_lines table names orders, but the orders table has no order id "
+            "column: map OrderColumns.order_id",
+            code="bad_argument",
+        )
+    text, usable = _text_rows(table, cols.order_id, "order id", ids_as_text=ids_as_text)
+    order = orders.index.resolve(table, cols.order_id, "order", text, usable)
+    sku, _ = _text_rows(table, cols.sku, "sku", ids_as_text=ids_as_text)
+    category = (
+        _free_text(table, cols.category, "category").astype(np.str_)
+        if cols.category is not None
+        else np.full(table.n, "", dtype=np.str_)
+    )
+    return {"order": order, "sku": sku, "category": category}
+
+
+_T = TypeVar("_T")
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _mapping(model: type[_Model], given: _Model | Mapping[str, str | None] | None) -> _Model | None:
+    """A column mapping as its model (validated: unknown keys are refused)."""
+    if given is None or isinstance(given, model):
+        return given
+    return model.model_validate(given)
+
+
+@dataclass
+class _Care:
+    """The care tables read against the kept customers and orders, then the records."""
+
+    customers: _Index
+    orders: _Kept | None
+    order_rows: NDArray[np.int64]  # input rows of the kept orders: the records' orders
+    order_ids: NDArray[np.str_]
+    tables: dict[str, tuple[_Table, dict[str, NDArray[Any]], NDArray[np.bool_]]] = field(
+        default_factory=dict
+    )
+    line_counts: tuple[int, int] = (0, 0)  # lines kept (of purchases), of other orders
+
+    def read(
+        self,
+        rejections: _Rejections,
+        zone: str,
+        notes: list[str],
+        *,
+        reviews: tuple[IntoDataFrame | None, ReviewColumns | None],
+        complaints: tuple[IntoDataFrame | None, ComplaintColumns | None],
+        lines: tuple[IntoDataFrame | None, LineColumns | None],
+        ids_as_text: bool,
+    ) -> None:
+        """Read the reviews, then the complaints (which may name reviews), then the lines."""
+        kept_reviews: _Kept | None = None
+        native, rcols = reviews
+        if native is not None and rcols is not None:
+            table = _Table(_frame(native, "reviews"), "reviews", rejections)
+            read = _labelled(
+                table,
+                lambda: _read_reviews(
+                    table,
+                    rcols,
+                    zone,
+                    notes,
+                    self.customers,
+                    self.orders,
+                    ids_as_text,
+                ),
+            )
+            keep = ~rejections.mask("reviews", table.n)
+            self.tables["reviews"] = (table, read, keep)
+            usable = read["ids"] != ""
+            kept_reviews = _Kept(
+                _Index.of(read["ids"][keep], read["ids"][usable & ~keep]),
+                read["customer"][keep],
+                read["posted"][keep],
+            )
+        else:
+            notes.append("no reviews table: the care records hold no reviews")
+        native, qcols = complaints
+        if native is not None and qcols is not None:
+            table = _Table(_frame(native, "complaints"), "complaints", rejections)
+            read = _labelled(
+                table,
+                lambda: _read_complaints(
+                    table,
+                    qcols,
+                    zone,
+                    notes,
+                    self.customers,
+                    self.orders,
+                    kept_reviews,
+                    ids_as_text,
+                ),
+            )
+            self.tables["complaints"] = (table, read, ~rejections.mask("complaints", table.n))
+        else:
+            notes.append("no complaints table: the care records hold no complaints")
+        native, lcols = lines
+        if native is not None and lcols is not None:
+            table = _Table(_frame(native, "order_lines"), "order_lines", rejections)
+            read = _labelled(table, lambda: _read_lines(table, lcols, self.orders, ids_as_text))
+            self.tables["order_lines"] = (table, read, ~rejections.mask("order_lines", table.n))
+
+    def records(
+        self,
+        *,
+        n_customers: int,
+        agents: NDArray[np.str_] | None,
+        marks: NDArray[np.bool_] | None,
+        order_customer: NDArray[np.int64],
+        placed: NDArray[np.float64],
+        counted: NDArray[np.bool_],
+        promised: NDArray[np.float64],
+        delivered: NDArray[np.float64],
+    ) -> CareRecords:
+        """The records of the kept rows (rejected rows left out), frozen."""
+        empty = CareRecords.empty(n_customers)
+        rows = self.order_rows
+        columns: dict[str, Any] = {
+            "n_customers": n_customers,
+            "assigned_agent": empty.assigned_agent if agents is None else agents,
+            "natural_markers": empty.natural_markers if marks is None else marks,
+            "order_ids": self.order_ids,
+            "order_customer": order_customer[rows],
+            "order_placed": placed[rows],
+            "order_counted": counted[rows],
+            "order_promised_delivery": promised[rows],
+            "order_delivered": delivered[rows],
+        }
+        review = self.tables.get("reviews")
+        if review is None:
+            columns.update(
+                {
+                    f.name: getattr(empty, f.name)
+                    for f in fields(empty)
+                    if f.name.startswith("review_")
+                }
+            )
+        else:
+            _, r, keep = review
+            columns.update(
+                review_ids=r["ids"][keep],
+                review_customer=r["customer"][keep],
+                review_posted=r["posted"][keep],
+                review_rating=r["rating"][keep],
+                review_revised_rating=r["revised"][keep],
+                review_revised_at=r["revised_at"][keep],
+                review_detailed=r["detailed"][keep],
+                review_replied=r["replied"][keep],
+                review_order_id=r["order_id"][keep],
+                review_text=r["text"][keep],
+            )
+        complaint = self.tables.get("complaints")
+        if complaint is None:
+            columns.update(
+                {
+                    f.name: getattr(empty, f.name)
+                    for f in fields(empty)
+                    if f.name.startswith("complaint_")
+                }
+            )
+        else:
+            _, q, keep = complaint
+            columns.update(
+                complaint_ids=q["ids"][keep],
+                complaint_customer=q["customer"][keep],
+                complaint_opened=q["opened"][keep],
+                complaint_category=q["category"][keep],
+                complaint_public=q["public"][keep],
+                complaint_first_response=q["first"][keep],
+                complaint_resolved=q["resolved"][keep],
+                complaint_reopened=q["reopened"][keep],
+                complaint_review_id=q["review_id"][keep],
+                complaint_order_id=q["order_id"][keep],
+                complaint_promised_by=q["promised"][keep],
+                complaint_text=q["text"][keep],
+            )
+        line = self.tables.get("order_lines")
+        if line is None:
+            columns.update(
+                line_order=empty.line_order,
+                line_sku=empty.line_sku,
+                line_category=empty.line_category,
+            )
+        else:
+            _, ln, keep = line
+            of_purchase = np.append(counted[rows], False)[ln["order"]]  # -1: no order
+            purchase = keep & of_purchase
+            self.line_counts = (int(purchase.sum()), int((keep & ~of_purchase).sum()))
+            columns.update(
+                line_order=ln["order"][purchase],
+                line_sku=ln["sku"][purchase],
+                line_category=ln["category"][purchase],
+            )
+        return CareRecords(**columns)._freeze()
+
+    def counts(self) -> dict[str, int]:
+        """The record tables' rows in and kept, for the `LoadReport`."""
+        out: dict[str, int] = {}
+        for name, key in (("reviews", "reviews"), ("complaints", "complaints")):
+            if name in self.tables:
+                table, _, keep = self.tables[name]
+                out[f"{key}_in"] = table.n
+                out[f"{key}_out"] = int(keep.sum())
+        if "order_lines" in self.tables:
+            out["lines_in"] = self.tables["order_lines"][0].n
+            out["lines_out"], out["lines_uncounted"] = self.line_counts
+        return out
+
+
+def _labelled(table: _Table, read: Callable[[], _T]) -> _T:
+    """``read()``, with a `ColumnError` for a whole column naming the table too."""
+    try:
+        return read()
+    except ColumnError as exc:
+        if exc.rows or exc.detail.startswith(f"the {table.name} table"):
+            raise
+        raise ColumnError(exc.column, exc.rule, f"{table.name} table: {exc.detail}") from None
 
 
 # --- time zones ---------------------------------------------------------------------------
@@ -855,13 +1729,19 @@ def batch_from_frames(
     columns: OrderColumns | Mapping[str, str | None],
     timezone: str,
     customers: IntoDataFrame | None = None,
-    customer_columns: CustomerColumns | Mapping[str, str] | None = None,
+    customer_columns: CustomerColumns | Mapping[str, str | None] | None = None,
+    reviews: IntoDataFrame | None = None,
+    review_columns: ReviewColumns | Mapping[str, str | None] | None = None,
+    complaints: IntoDataFrame | None = None,
+    complaint_columns: ComplaintColumns | Mapping[str, str | None] | None = None,
+    order_lines: IntoDataFrame | None = None,
+    line_columns: LineColumns | Mapping[str, str | None] | None = None,
     currency: str | None = None,
     status_map: Mapping[str, OrderStatus | str] | None = None,
     ids_as_text: bool = False,
     on_error: Literal["raise", "report"] = "raise",
 ) -> tuple[CustomerBatch, LoadReport]:
-    """A `CustomerBatch` from your orders table (and customers table), with a report.
+    """A `CustomerBatch` from your orders table (and customers, reviews, complaints), with a report.
 
     Reads pandas, polars or pyarrow tables (anything narwhals reads eagerly), by
     the column names in ``columns``:
@@ -883,6 +1763,23 @@ def batch_from_frames(
     * **customers**: with a customers table, every order's customer must be in it
       (else ``unknown_customer``); without one, the customers are those of the
       orders, created at their first order (the report says so).
+    * **care records** (what ``churn.cause`` and ``complaint.priority`` read
+      besides orders): a ``reviews`` and a ``complaints`` table (`ReviewColumns`,
+      `ComplaintColumns`), an ``order_lines`` table (`LineColumns`: SKU and
+      category of each purchase line), the orders' delivery times and the
+      customers' assigned staff and tags. Given any of them, the batch carries
+      `custcare.batch.CareRecords` (a table not given holds nothing; the report
+      says so); given none, ``batch.records`` is None and those scorers say
+      ``no_records``. Each row follows its model's rules (`custcare.Review`,
+      `custcare.Complaint`): ratings 1..5, replies, revisions and responses not
+      before the record, channel and category words (`CHANNEL_WORDS`,
+      `CATEGORY_WORDS`). A record's customer must be a customer of the batch
+      (``unknown_customer``, ``customer_rejected``); a named order one of the
+      orders kept, of the same customer and placed no later (``unknown_order``,
+      ``order_rejected``, ``order_of_other_customer``, ``before_order``); a
+      complaint's review one of the customer's kept reviews. Ids are unique
+      across orders, reviews and complaints. Free text is kept for the text
+      classifier and never put in the report; an empty text cell is no text.
 
     Every cell breaking a rule rejects its row (the report lists row, column and
     rule; never the value). ``on_error="raise"`` (the default) raises a
@@ -896,6 +1793,12 @@ def batch_from_frames(
         timezone: The shop's IANA time zone (naive times and purchase days).
         customers: The customers table, one row per customer.
         customer_columns: Its columns (`CustomerColumns` or a dict).
+        reviews: The reviews table, one row per review.
+        review_columns: Its columns (`ReviewColumns` or a dict).
+        complaints: The complaints table, one row per complaint.
+        complaint_columns: Its columns (`ComplaintColumns` or a dict).
+        order_lines: The order lines table, one row per SKU on an order.
+        line_columns: Its columns (`LineColumns` or a dict).
         currency: The currency of every amount (ISO 4217 code).
         status_map: Your status words, to `OrderStatus` members or codes.
         ids_as_text: Write integer ids in decimal instead of refusing them.
@@ -934,16 +1837,49 @@ def batch_from_frames(
         customers: 2 (from the orders table)
         note: orders.paid_time holds wall-clock times without a zone: read in Asia/Shanghai
         note: no customers table: created_at is each customer's first order time (any status)
-    """
+
+        Reviews and complaints go into the batch's care records; a review of an
+        order that is not the customer's is rejected, row and rule only:
+
+        >>> reviews = pd.DataFrame({
+        ...     "rid": ["r1", "r2"], "user": ["007", "042"],
+        ...     "order_no": ["240101000000000001", "240101000000000001"],
+        ...     "posted": pd.to_datetime(["2026-01-03 09:00", "2026-01-04 10:00"]),
+        ...     "stars": [2, 5], "comment": ["物流太慢了", None]})
+        >>> complaints = pd.DataFrame({
+        ...     "qid": ["q1"], "user": ["007"],
+        ...     "opened": pd.to_datetime(["2026-01-03 09:30"]), "via": ["电话"],
+        ...     "comment": ["等了一个星期还没到"], "closed": pd.to_datetime([None])})
+        >>> batch, report = batch_from_frames(
+        ...     orders=orders, timezone="Asia/Shanghai", currency="CNY",
+        ...     columns={"customer_id": "user", "order_id": "order_no",
+        ...              "placed_at": "paid_time", "total": "amount", "status": "state"},
+        ...     reviews=reviews, review_columns={"id": "rid", "customer_id": "user",
+        ...         "order_id": "order_no", "posted_at": "posted", "rating": "stars",
+        ...         "text": "comment"},
+        ...     complaints=complaints, complaint_columns={"id": "qid", "customer_id": "user",
+        ...         "opened_at": "opened", "channel": "via", "text": "comment",
+        ...         "resolved_at": "closed"},
+        ...     on_error="report")
+        >>> batch.records
+        CareRecords(n_customers=2, reviews=1, complaints=1, orders=3, lines=0)
+        >>> batch.records.complaint_open.tolist(), report.rejections()
+        ([True], (Rejection(table='reviews', row=1, column='order_no', rule='order_of_other_customer'),))
+    """  # noqa: E501
     if on_error not in ("raise", "report"):
         raise CustcareUsageError(
             f"on_error must be 'raise' or 'report', got {on_error!r}", code="bad_argument"
         )
-    if (customers is None) != (customer_columns is None):
-        raise CustcareUsageError(
-            "customers and customer_columns go together: pass both or neither",
-            code="bad_argument",
-        )
+    for frame, mapping, names in (
+        (customers, customer_columns, "customers and customer_columns"),
+        (reviews, review_columns, "reviews and review_columns"),
+        (complaints, complaint_columns, "complaints and complaint_columns"),
+        (order_lines, line_columns, "order_lines and line_columns"),
+    ):
+        if (frame is None) != (mapping is None):
+            raise CustcareUsageError(
+                f"{names} go together: pass both or neither", code="bad_argument"
+            )
     cols = columns if isinstance(columns, OrderColumns) else OrderColumns.model_validate(columns)
     zone = check_timezone(timezone)
     words = _status_words(status_map)
@@ -954,15 +1890,23 @@ def batch_from_frames(
     table = _Table(_frame(orders, "orders"), "orders", rejections)
     m = table.n
 
+    ccols = _mapping(CustomerColumns, customer_columns)
+    rcols = _mapping(ReviewColumns, review_columns)
+    qcols = _mapping(ComplaintColumns, complaint_columns)
+    lcols = _mapping(LineColumns, line_columns)
+    # The care records are built when anything only they hold is given.
+    wants_records = (
+        rcols is not None
+        or qcols is not None
+        or lcols is not None
+        or cols.promised_delivery_at is not None
+        or cols.delivered_at is not None
+        or (ccols is not None and (ccols.assigned_agent, ccols.tags) != (None, None))
+    )
+
     # customers table
-    ccols: CustomerColumns | None = None
     customers_in: int | None = None
-    if customers is not None and customer_columns is not None:
-        ccols = (
-            customer_columns
-            if isinstance(customer_columns, CustomerColumns)
-            else CustomerColumns.model_validate(customer_columns)
-        )
+    if customers is not None and ccols is not None:
         ctable = _Table(_frame(customers, "customers"), "customers", rejections)
         customers_in = ctable.n
         cust_text, cust_usable = _text_rows(
@@ -972,6 +1916,16 @@ def batch_from_frames(
         repeated[cust_usable] = duplicate_mask(cust_text[cust_usable])
         ctable.reject(ccols.id, "duplicate_id", "customer id is not unique", repeated)
         created = _times(ctable, ccols.created_at, "created_at", zone, notes)
+        agents = (
+            _free_text(ctable, ccols.assigned_agent, "assigned_agent").astype(np.str_)
+            if ccols.assigned_agent is not None
+            else np.full(ctable.n, "", dtype=np.str_)
+        )
+        marks = (
+            _markers(ctable, ccols.tags)
+            if ccols.tags is not None
+            else np.zeros((ctable.n, len(NATURAL_MARKERS)), dtype=np.bool_)
+        )
 
     # orders table: who, which order, when, which status
     who, who_usable = _text_rows(table, cols.customer_id, "customer id", ids_as_text=ids_as_text)
@@ -1005,6 +1959,15 @@ def batch_from_frames(
         else _flags(table, cols.discounted, counted)
     )
     code = _currency(table, cols.currency, currency, counted)
+    promised = _optional_times(
+        table, cols.promised_delivery_at, "promised_delivery_at", zone, notes
+    )
+    delivered = _optional_times(table, cols.delivered_at, "delivered_at", zone, notes)
+    for column, moment in ((cols.promised_delivery_at, promised), (cols.delivered_at, delivered)):
+        if column is not None:
+            _later_than(
+                table, column, "before_placed", "must not be before placed_at", moment, placed
+            )
 
     # the customer of each order: one factorization of the ids
     if ccols is not None:
@@ -1044,6 +2007,7 @@ def batch_from_frames(
     if ccols is not None:
         batch_ids = cust_text[keep_c]
         batch_created = created[keep_c]
+        other_customers = cust_text[cust_usable & ~keep_c]
     else:  # the customers of the kept orders, in order of first appearance
         kept_who = who if keep.all() else who[keep]
         codes, first = _factorize(kept_who)
@@ -1055,6 +2019,7 @@ def batch_from_frames(
         notes.append(
             "no customers table: created_at is each customer's first order time (any status)"
         )
+        other_customers = who[who_usable & ~keep]
     if order_text is None:
         uncounted_ids = np.char.add("row ", np.flatnonzero(skip).astype(np.str_))
         if skip.any():
@@ -1064,6 +2029,56 @@ def batch_from_frames(
             )
     else:
         uncounted_ids = order_text[skip]
+    care: _Care | None = None
+    if wants_records:
+        kept_orders = np.flatnonzero(keep)
+        record_order_ids = (
+            np.char.add("row ", kept_orders.astype(np.str_))
+            if order_text is None
+            else order_text[kept_orders]
+        )
+        if order_text is None and kept_orders.size:
+            notes.append(
+                "no order id column: the care records cite orders as 'row N' "
+                "(their row in the orders table)"
+            )
+        care = _Care(
+            customers=_Index.of(batch_ids, other_customers),
+            orders=None
+            if order_text is None
+            else _Kept(
+                _Index.of(record_order_ids, order_text[id_usable & ~keep]),
+                order_row[kept_orders],
+                placed[kept_orders],
+            ),
+            order_rows=kept_orders,
+            order_ids=record_order_ids,
+        )
+        care.read(
+            rejections,
+            zone,
+            notes,
+            reviews=(reviews, rcols),
+            complaints=(complaints, qcols),
+            lines=(order_lines, lcols),
+            ids_as_text=ids_as_text,
+        )
+        if on_error == "raise":
+            rejections.raise_first()
+    records = (
+        None
+        if care is None
+        else care.records(
+            n_customers=batch_ids.shape[0],
+            agents=agents[keep_c] if ccols is not None else None,
+            marks=marks[keep_c] if ccols is not None else None,
+            order_customer=order_row,
+            placed=placed,
+            counted=counted,
+            promised=promised,
+            delivered=delivered,
+        )
+    )
     # Every rule of CustomerBatch.from_arrays was checked above, cell by cell, with
     # its own checks: the columns go in as they are.
     batch = CustomerBatch._trusted(
@@ -1082,6 +2097,7 @@ def batch_from_frames(
         uncounted_time=placed[skip],
         uncounted_status=np.asarray([s.value for s in _STATUSES], dtype=np.str_)[status[skip]],
         uncounted_ids=uncounted_ids,
+        records=records,
     )
     tables, rejected_rows, rejected_cols, rules = rejections.report_arrays()
     report = LoadReport(
@@ -1095,6 +2111,7 @@ def batch_from_frames(
         rejected_row=rejected_rows,
         rejected_column=rejected_cols,
         rejected_rule=rules,
+        **({} if care is None else care.counts()),
     )
     return batch, report
 

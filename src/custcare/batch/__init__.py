@@ -7,9 +7,16 @@ from custcare.batch._columns import (
     hash_text,
     to_epoch_seconds,
 )
-from custcare.batch._records import CareRecords, records_from_histories
+from custcare.batch._records import (
+    DETAILED_RATINGS,
+    NATURAL_MARKERS,
+    CareRecords,
+    records_from_histories,
+)
 
 __all__ = [
+    "DETAILED_RATINGS",
+    "NATURAL_MARKERS",
     "SECONDS_PER_DAY",
     "CareRecords",
     "CustomerBatch",

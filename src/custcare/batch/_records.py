@@ -89,7 +89,10 @@ def _cleared(values: NDArray[Any], mask: NDArray[np.bool_], empty: Any) -> NDArr
 class CareRecords:
     """The records beside orders that churn causes and complaint priority read, as columns.
 
-    Build them with `records_from_histories` (`custcare.batch.from_histories` does).
+    Build them with `records_from_histories` (`custcare.batch.from_histories` does),
+    or from your own tables with `custcare.frames.batch_from_frames` (its
+    ``reviews``, ``complaints`` and ``order_lines`` tables), which checks every
+    cell before the columns go in.
     `until` and `take` cut them exactly as `CustomerHistory.until` and
     `CustomerBatch.take` do, so a batch and its records stay in step. The ``repr``
     shows sizes only: texts may hold personal data.

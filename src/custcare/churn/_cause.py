@@ -631,6 +631,7 @@ class _Facts:
     purchases: NDArray[np.int64]
     discounted: NDArray[np.int64]
     event: NDArray[np.int64]  # index of the market event cited, -1 if none
+    text_cut: NDArray[np.int64]  # (n,) characters read of a text cut at the limit, 0 if none
 
 
 # --- the scorer ------------------------------------------------------------------------------
@@ -778,7 +779,7 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
         col = _Collect(n)
         review_rank = _reviews(rec, col)
         _orders(batch, rec, col)
-        self._complaints_and_text(rec, now, review_rank, col)
+        text_cut = self._complaints_and_text(rec, now, review_rank, col)
         col.add(
             "customer.moved_or_deceased",
             np.flatnonzero(rec.natural_markers.any(axis=1)),
@@ -836,14 +837,17 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
             purchases=purchases,
             discounted=discounted,
             event=event,
+            text_cut=text_cut,
         )
 
     def _complaints_and_text(
         self, rec: CareRecords, now: float, review_rank: NDArray[np.int64], col: _Collect
-    ) -> None:
+    ) -> NDArray[np.int64]:
         """Complaint category (recorded, else the text's), slow, unresolved, reopened; signals.
 
-        Review and complaint text is classified once per distinct text.
+        Review and complaint text is classified once per distinct text. Returns, per
+        row, how many characters were read of a text longer than the classifier
+        reads (``TextAnalysis.truncated_at``; 0 when every text was read whole).
         """
         cfg = self.config
         r_text = rec.review_text != ""
@@ -890,6 +894,11 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
             has = np.array([bool(a.signals.get(signal)) for a in analyses], dtype=np.bool_)
             hit = has[which]
             col.add(f"text.{signal}", rows[hit], _P_TEXT + position[hit] * 8 + s, ids[hit])
+        cut = np.zeros(rec.n_customers, dtype=np.int64)
+        if analyses:
+            read = np.array([a.truncated_at or 0 for a in analyses], dtype=np.int64)
+            np.maximum.at(cut, rows, read[which])
+        return cut
 
     def _habits(
         self, batch: CustomerBatch, col: _Collect
@@ -1178,11 +1187,16 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
             return f"no launch in the customer's categories since {since}"
         if code == "context.no_outreach":
             return f"no contact since {since}, customer value {float(f.inputs.value[i]):.0%}"
+        if code.startswith("text.") and f.text_cut[i]:
+            return f"one of the customer's texts was read up to character {int(f.text_cut[i]):,}"
         if code == "context.market_event":
-            event = self.context.market_events[int(f.event[i])]
+            # Cited by its place in the shop context and its period, never by its
+            # description (free text that may name people or carry anything else).
+            e = int(f.event[i])
+            event = self.context.market_events[e]
             return (
-                f"{event.description} "
-                f"({event.start.date().isoformat()}–{event.end.date().isoformat()})"
+                f"ShopContext.market_events[{e}], "
+                f"{event.start.date().isoformat()}–{event.end.date().isoformat()}"
             )
         return ""
 

@@ -10,7 +10,6 @@ per-customer `score` is a one-row view of it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone, tzinfo
@@ -42,7 +41,7 @@ from custcare.scoring import (
     check_as_of,
     check_upstream_rows,
 )
-from custcare.text import NONE, LexiconClassifier, TextAnalysis, TextClassifier
+from custcare.text import NONE, LexiconClassifier, Span, TextAnalysis, TextClassifier
 
 __all__ = [
     "ComplaintPriority",
@@ -378,14 +377,30 @@ def priority_kernel(
     return PriorityArrays(score, level, respond_by, as_of > respond_by, points)
 
 
-_DIGITS = re.compile(r"\d{7,}")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
+_CITED_TERMS = 3  # distinct lexicon terms a reason names
+_LOOKED_AT = 12  # spans a reason looks at to find them
 
 
-def _quote(text: str) -> str:
-    """A span fit for a message: personal numbers and emails masked, kept short."""
-    text = _EMAIL.sub("***@***", _DIGITS.sub(lambda m: m.group()[:3] + "****", text))
-    return text if len(text) <= 40 else text[:39] + "…"
+def _cited(spans: Sequence[Span], record: str, term_of: Callable[[str], str | None] | None) -> str:
+    """Where a signal was found, never in the customer's words: lexicon terms and the record.
+
+    Up to `_CITED_TERMS` distinct terms among the first `_LOOKED_AT` spans, each
+    looked up once (linear in the span); spans of a classifier without a lexicon are
+    cited by their character offsets.
+    """
+    terms: list[str] = []
+    if term_of is not None:
+        for span in spans[:_LOOKED_AT]:
+            term = term_of(span.text)
+            if term is not None and term not in terms:
+                terms.append(term)
+                if len(terms) == _CITED_TERMS:
+                    break
+    if terms:
+        quoted = ", ".join(f"“{t}”" for t in terms)
+        return f"lexicon term{'s' if len(terms) > 1 else ''} {quoted} in {record}"
+    places = ", ".join(f"{s.start}-{s.end}" for s in spans[:_CITED_TERMS])
+    return f"characters {places} of {record}"
 
 
 _REASON_TABLE: tuple[tuple[str | None, str], ...] = (
@@ -898,12 +913,17 @@ class ComplaintPriorityScorer(BaseScorer[PriorityConfig, PriorityResult]):
         ev = (str(f.evidence[k]),)
         repeats = f.repeats.row(k)
 
+        clf = self.classifier
+        term_of = clf.term_of if isinstance(clf, LexiconClassifier) else None
+        cut = analysis.truncated_at  # a text longer than the classifier reads
+        read = "" if cut is None else f" (text read up to character {cut:,})"
+        text = "the text" if cut is None else f"the first {cut:,} characters of the text"
+
         def spans(signal: str) -> str:
-            found = analysis.signals.get(signal, ())
-            return ", ".join(f"“{_quote(s.text)}”" for s in found[:3])
+            return _cited(analysis.signals.get(signal, ()), ev[0], term_of) + read
 
         label = _category_labels(category)[1] if category != NONE else "no category"
-        how = "inferred from the text" if f.inferred[k] else "as recorded"
+        how = f"inferred from {text}" if f.inferred[k] else "as recorded"
         hours = max((as_of - opened).total_seconds(), 0.0) / 3600.0
         promised = (
             ""
@@ -916,7 +936,7 @@ class ComplaintPriorityScorer(BaseScorer[PriorityConfig, PriorityResult]):
             "complaint.safety": f"Safety concern: {spans('safety')}. Safety comes first.",
             "complaint.escalation": f"Threatens to escalate: {spans('escalation')}.",
             "complaint.refund": f"Demands a refund or return: {spans('refund')}.",
-            "complaint.anger": f"Angry wording ({float(feats.anger[k]):.0%}).",
+            "complaint.anger": f"Angry wording ({float(feats.anger[k]):.0%}){read}.",
             "complaint.public": "Public review: other buyers see it; one complaint stands for "
             "about 52 customers' business.",
             "complaint.repeat": f"Not fixed the first time: {int(feats.repeats[k])} earlier "

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 __all__ = ["BusinessHours", "Level", "SLAPolicy", "SLATarget", "add_business_seconds"]
 
@@ -24,6 +25,7 @@ Level = Literal["P1", "P2", "P3", "P4"]
 
 LEVELS: tuple[Level, ...] = ("P1", "P2", "P3", "P4")
 
+_SHOWN_NAME = 60  # characters of a bad time zone name shown in the error
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -110,7 +112,9 @@ class SLAPolicy(BaseModel):
 
     Defaults: P1 respond in 30 min / resolve in 8 h; P2 2 h / 24 h; P3 8 h / 72 h;
     P4 24 h / 7 days, counted around the clock in Asia/Shanghai. Give
-    ``business_hours`` to count working time only.
+    ``business_hours`` to count working time only. A ``timezone`` that `zoneinfo`
+    cannot load (a region such as ``"Asia"``, a path, a misspelling) fails
+    validation with the error type ``unknown_timezone``.
 
     Examples:
         >>> policy = SLAPolicy(timezone="Asia/Shanghai", business_hours=BusinessHours())
@@ -129,10 +133,17 @@ class SLAPolicy(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
+        # zoneinfo raises IsADirectoryError for a region ("Asia"), other OSErrors for
+        # names too long for a file name, ValueError for paths: all are unknown zones.
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}: use an IANA name") from exc
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+            shown = value if len(value) <= _SHOWN_NAME else value[: _SHOWN_NAME - 1] + "…"
+            raise PydanticCustomError(
+                "unknown_timezone",
+                "unknown time zone '{name}': use an IANA name such as 'Asia/Shanghai'",
+                {"name": shown},
+            ) from exc
         return value
 
     @field_validator("targets")

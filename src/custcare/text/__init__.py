@@ -8,6 +8,11 @@ late delivery, stale range) with the spans that support them, and the language.
 Any object with ``classify`` and ``classify_many`` (the `TextClassifier`
 protocol) can take its place.
 
+Classification is linear in the length of the text, and a text is read up to
+`MAX_TEXT_CHARS` (100,000) characters (``LexiconConfig.max_chars``); the analysis
+of a longer one records ``truncated_at``. Reprs of spans and analyses show offsets
+and lengths, never the customer's words.
+
 Example:
     >>> from custcare.text import LexiconClassifier
     >>> a = LexiconClassifier().classify("等了两个小时还没修好，再也不来了😡")
@@ -16,6 +21,7 @@ Example:
 """
 
 from custcare.text._classifier import (
+    MAX_TEXT_CHARS,
     LexiconClassifier,
     LexiconConfig,
     Span,
@@ -40,6 +46,7 @@ from custcare.text._normalise import Language, detect_language, normalise
 __all__ = [
     "BUILTIN_LEXICONS",
     "CATEGORY_CODES",
+    "MAX_TEXT_CHARS",
     "NONE",
     "SIGNAL_CODES",
     "CategoryCode",
