@@ -105,3 +105,35 @@ def test_ragged_to_arrow_converts_a_shared_pool_once() -> None:
     assert b.to_arrow(cache).to_pylist() == [[], [], ["o2"]]
     assert len(cache) == 1
     assert isinstance(cache[id(pool)], pa.Array)
+
+
+def test_every_scorers_evidence_column_is_its_reasons_ids_in_order_once_each() -> None:
+    from custcare.churn import ChurnCauseScorer, ChurnRiskScorer
+    from custcare.complaints import ComplaintPriorityScorer
+    from custcare.datasets import sample_shop
+    from custcare.loyalty import PyramidScorer, RFMScorer, ThresholdTierScorer
+    from custcare.scoring import Pipeline
+
+    shop = sample_shop(n_customers=60)
+    pipeline = Pipeline(
+        [
+            ThresholdTierScorer(),
+            RFMScorer(),
+            ChurnRiskScorer(method="gap"),
+            PyramidScorer(future_weight=0.4),
+            ChurnCauseScorer(),
+            ComplaintPriorityScorer(),
+        ]
+    ).fit(shop.histories, as_of=shop.as_of)
+    table = pipeline.run(shop.histories, as_of=shop.as_of)
+    cols = table.to_dict()
+    multi = 0
+    for i, h in enumerate(shop.histories):
+        report = table.explain(h.customer.id)
+        for name in table.scorers:
+            expected: list[str] = []
+            for reason in report[name].reasons:
+                expected.extend(e for e in reason.evidence if e not in expected)
+            multi += sum(len(r.evidence) for r in report[name].reasons) > len(expected)
+            assert tuple(cols[f"{name}.evidence"][i]) == tuple(expected), (name, i)
+    assert multi > 0  # some record is cited by two reasons of one row

@@ -35,7 +35,6 @@ from custcare.batch._records import CareRecords
 from custcare.churn._causes import REMEDIES, ChurnCause, default_prior
 from custcare.churn._gap import gap_bands, gap_kernel
 from custcare.churn._protocols import RiskBandResult, RiskBandScores
-from custcare.errors import CustcareUsageError, DataError
 from custcare.loyalty import VALUE_SOURCES, customer_value, customer_value_columns
 from custcare.models import CustomerHistory, ShopContext
 from custcare.scoring import (
@@ -50,7 +49,6 @@ from custcare.scoring import (
     ScorerTraits,
     Upstream,
     UpstreamScores,
-    check_as_of,
     check_upstream_rows,
 )
 from custcare.text import CATEGORY_CODES, NONE, LexiconClassifier, TextAnalysis, TextClassifier
@@ -210,31 +208,52 @@ NATURAL_MARKERS = frozenset(_MARKERS)
 class ChurnCauseConfig(ScorerConfig):
     """Parameters of `ChurnCauseScorer`.
 
+    Ranges (a value outside is refused with a pydantic ``ValidationError`` naming
+    the field; NaN and infinity are refused everywhere):
+
+    * ``prior``: each probability > 0, every cause given, summing to 1;
+    * ``ratios``: each likelihood ratio in ``1 .. MAX_RATIO`` (10^6);
+    * ``look_back``, ``response_limit``, ``resolution_limit``,
+      ``departure_window``: longer than 0 and at most ``MAX_WINDOW`` (36,500 days,
+      a hundred years), so every date they give stays in the calendar;
+    * ``population_gap_days``: above 0, at most 36,500.
+
     Examples:
         >>> ChurnCauseConfig(ratios={"context.staff_departure": 8.0}).ratios[
         ...     "context.staff_departure"]
         8.0
     """
 
-    prior: dict[str, Annotated[float, Field(gt=0.0)]] = Field(
+    MAX_RATIO: ClassVar[float] = 1e6
+    MAX_WINDOW: ClassVar[timedelta] = timedelta(days=36_500)
+
+    prior: dict[str, Annotated[float, Field(gt=0.0, allow_inf_nan=False)]] = Field(
         default_factory=default_prior,
         description="Prior probability per cause code; must cover every cause and sum to 1.",
     )
-    ratios: dict[str, Annotated[float, Field(ge=1.0)]] = Field(
+    ratios: dict[str, Annotated[float, Field(ge=1.0, le=1e6, allow_inf_nan=False)]] = Field(
         default_factory=dict,
-        description="Likelihood ratio per evidence code, overriding the defaults (>= 1).",
+        description="Likelihood ratio per evidence code, overriding the defaults (1 .. 1e6).",
     )
     max_per_kind: Annotated[int, Field(ge=1, le=20)] = 3
-    look_back: timedelta = Field(timedelta(days=180), description="Window for recent-ness tests.")
-    response_limit: timedelta = Field(timedelta(hours=24), description="Slow first response.")
-    resolution_limit: timedelta = Field(timedelta(days=7), description="Unresolved too long.")
-    departure_window: timedelta = Field(
-        timedelta(days=90),
-        description="A departure this close to the last purchase counts as 'shortly before'.",
+    look_back: Annotated[timedelta, Field(gt=timedelta(0), le=timedelta(days=36_500))] = Field(
+        timedelta(days=180), description="Window for recent-ness tests (up to 100 years)."
+    )
+    response_limit: Annotated[timedelta, Field(gt=timedelta(0), le=timedelta(days=36_500))] = Field(
+        timedelta(hours=24), description="Slow first response."
+    )
+    resolution_limit: Annotated[timedelta, Field(gt=timedelta(0), le=timedelta(days=36_500))] = (
+        Field(timedelta(days=7), description="Unresolved too long.")
+    )
+    departure_window: Annotated[timedelta, Field(gt=timedelta(0), le=timedelta(days=36_500))] = (
+        Field(
+            timedelta(days=90),
+            description="A departure this close to the last purchase counts as 'shortly before'.",
+        )
     )
     discount_share: Annotated[float, Field(gt=0.0, le=1.0)] = 0.6
     min_purchases_for_habits: Annotated[int, Field(ge=2)] = 3
-    population_gap_days: Annotated[float, Field(gt=0.0)] = 90.0
+    population_gap_days: Annotated[float, Field(gt=0.0, le=36_500.0, allow_inf_nan=False)] = 90.0
     small_customer_value: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
         0.34,
         description="Customer value (0..1, from a loyalty result) at or below which a "
@@ -456,23 +475,6 @@ class _Inputs:
 
 def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
     return [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
-
-
-def _one_batch(
-    name: str, histories: Sequence[CustomerHistory], upstream: Sequence[Upstream] | None
-) -> CustomerBatch | None:
-    """The histories as one batch, or None when they cannot share one (scored one by one)."""
-    if upstream is not None and len(upstream) != len(histories):
-        raise CustcareUsageError(
-            f"{name}: upstream has {len(upstream)} entries for {len(histories)} histories",
-            code="bad_argument",
-        )
-    if not all(isinstance(h, CustomerHistory) for h in histories):
-        return None  # score() names the bad argument
-    try:
-        return from_histories(histories)
-    except DataError:  # several currencies, a repeated customer or order id
-        return None
 
 
 def _code(value: object) -> str:
@@ -719,32 +721,11 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
         """The batch path on a batch cut at ``as_of``, reading other scorers' batch scores."""
         return self._scores_with(batch, as_of, _Inputs.of_scores(upstream, batch, self.name))
 
-    def _scores_one(
-        self, batch: CustomerBatch, *, as_of: datetime, upstream: Upstream
+    def _scores_rows(
+        self, batch: CustomerBatch, *, as_of: datetime, upstream: Sequence[Upstream]
     ) -> ChurnCauseScores:
-        """The batch path on one customer, reading that customer's upstream results."""
-        return self._scores_with(batch, as_of, _Inputs.of_results(upstream))
-
-    def score_many(
-        self,
-        histories: Sequence[CustomerHistory],
-        *,
-        as_of: datetime,
-        upstream: Sequence[Upstream] | None = None,
-    ) -> list[ChurnCauseResult]:
-        """Score many customers as of one moment through the batch path, in input order.
-
-        The histories are turned into one batch and scored at once; each result
-        equals `score` of that history. Histories that cannot share a batch (several
-        currencies, a repeated customer or order id) are scored one by one.
-        """
-        batch = _one_batch(self.name, histories, upstream)
-        if batch is None:
-            return super().score_many(histories, as_of=as_of, upstream=upstream)
-        as_of = check_as_of(as_of)
-        inputs = _Inputs.of_rows(upstream or [None] * len(histories))
-        scores = self._scores_with(batch.until(as_of), as_of, inputs)
-        return [_cause_result(scores, i) for i in range(len(histories))]
+        """The batch path given each row's upstream results (the per-customer paths)."""
+        return self._scores_with(batch, as_of, _Inputs.of_rows(upstream))
 
     def find_evidence(
         self, history: CustomerHistory, *, as_of: datetime, upstream: Upstream | None = None
@@ -799,18 +780,15 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
         cited = np.bincount(item_row * k + item_kind, minlength=n * k).reshape(n, k)
         counts = np.where(found, np.minimum(np.maximum(cited, 1), cfg.max_per_kind), 0)
         logs = counts * np.array([math.log(cfg.ratio(kind.code)) for kind in EVIDENCE_KINDS])
-        log_w = np.tile(np.array([math.log(cfg.prior[c.value]) for c in _CAUSES]), (n, 1))
-        support = np.zeros((n, len(_CAUSES)))
-        for j, c in enumerate(_KIND_CAUSE):
-            log_w[:, c] += logs[:, j]
-            support[:, c] += logs[:, j]
-        weights = np.exp(log_w - log_w.max(axis=1, keepdims=True))
-        total = weights[:, 0].copy()
-        for c in range(1, len(_CAUSES)):
-            total += weights[:, c]
-        causes = weights / total[:, None]
-        top = np.argmax(causes, axis=1).astype(np.int64)  # ties: the earlier cause
-        confidence = 1.0 - np.exp(-support[np.arange(n), top])
+        # Rows without evidence all get the prior: it is worked out once, by the same
+        # arithmetic, and only rows with evidence are updated.
+        has = found.any(axis=1)
+        causes = np.empty((n, len(_CAUSES)))
+        top = np.empty(n, dtype=np.int64)
+        confidence = np.empty(n)
+        c0, t0, f0 = self._attribute(np.zeros((1, k)))
+        causes[~has], top[~has], confidence[~has] = c0, t0, f0
+        causes[has], top[has], confidence[has] = self._attribute(logs[has])
 
         band, method = inputs.band, inputs.method
         gap = band == ""
@@ -839,6 +817,28 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
             event=event,
             text_cut=text_cut,
         )
+
+    def _attribute(
+        self, logs: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
+        """Posterior over causes, top cause and confidence from each row's log ratios.
+
+        Kinds are added in a fixed order, so one row and many give the same floats.
+        """
+        m = logs.shape[0]
+        log_w = np.tile(np.array([math.log(self.config.prior[c.value]) for c in _CAUSES]), (m, 1))
+        support = np.zeros((m, len(_CAUSES)))
+        for j, c in enumerate(_KIND_CAUSE):
+            log_w[:, c] += logs[:, j]
+            support[:, c] += logs[:, j]
+        weights = np.exp(log_w - log_w.max(axis=1, keepdims=True))
+        total = weights[:, 0].copy()
+        for c in range(1, len(_CAUSES)):
+            total += weights[:, c]
+        causes = weights / total[:, None]
+        top = np.argmax(causes, axis=1).astype(np.int64)  # ties: the earlier cause
+        confidence = 1.0 - np.exp(-support[np.arange(m), top])
+        return causes, top, confidence
 
     def _complaints_and_text(
         self, rec: CareRecords, now: float, review_rank: NDArray[np.int64], col: _Collect
@@ -1046,7 +1046,13 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
                 f.item_row[on_top],
             )
         )
-        top_ev = Ragged.from_pairs(f.item_row[on_top][by_found], f.item_id[on_top][by_found], n)
+        # Every slot cites positions in one pool of the distinct ids: one record found
+        # by several rules (a review with a low rating and a price complaint) is one
+        # position, so it is listed once.
+        pool, at = np.unique(f.item_id, return_inverse=True)
+        pool.flags.writeable = False
+        at = at.reshape(-1)
+        top_ev = Ragged.cite(f.item_row[on_top][by_found], at[on_top][by_found], pool, n)
         slots = [
             ReasonSlot(
                 ("churn_cause.no_evidence", "churn_cause.top"),
@@ -1061,7 +1067,7 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
             here = position == j
             kind[r_idx[here]] = k_idx[here]
             mine = item_slot == j
-            evidence = Ragged.from_pairs(f.item_row[mine], f.item_id[mine], n)
+            evidence = Ragged.cite(f.item_row[mine], at[mine], pool, n)
             slots.append(ReasonSlot(_KIND_REASONS, n_kinds > j, evidence, index=kind))
         slots.append(ReasonSlot("churn_cause.no_records", not f.records_known))
         slots.append(ReasonSlot("churn_cause.risk", True))

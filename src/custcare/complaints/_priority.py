@@ -23,7 +23,7 @@ from custcare.batch import CustomerBatch, from_histories, to_epoch_seconds
 from custcare.batch._records import CareRecords
 from custcare.complaints._features import CATEGORY_CODES, ComplaintFeatures
 from custcare.complaints._sla import LEVELS, Level, SLAPolicy, add_business_seconds
-from custcare.errors import CustcareUsageError, DataError
+from custcare.errors import CustcareUsageError
 from custcare.loyalty import VALUE_SOURCES, customer_value, customer_value_columns
 from custcare.models import AwareDatetime, Complaint, ComplaintCategory, CustomerHistory
 from custcare.scoring import (
@@ -38,7 +38,6 @@ from custcare.scoring import (
     ScorerTraits,
     Upstream,
     UpstreamScores,
-    check_as_of,
     check_upstream_rows,
 )
 from custcare.text import NONE, LexiconClassifier, Span, TextAnalysis, TextClassifier
@@ -630,32 +629,11 @@ class ComplaintPriorityScorer(BaseScorer[PriorityConfig, PriorityResult]):
         """The batch path on a batch cut at ``as_of``, reading other scorers' batch scores."""
         return self._scores_with(batch, as_of, _Inputs.of_scores(upstream, batch, self.name))
 
-    def _scores_one(
-        self, batch: CustomerBatch, *, as_of: datetime, upstream: Upstream
+    def _scores_rows(
+        self, batch: CustomerBatch, *, as_of: datetime, upstream: Sequence[Upstream]
     ) -> PriorityScores:
-        """The batch path on one customer, reading that customer's upstream results."""
-        return self._scores_with(batch, as_of, _Inputs.of_results(upstream))
-
-    def score_many(
-        self,
-        histories: Sequence[CustomerHistory],
-        *,
-        as_of: datetime,
-        upstream: Sequence[Upstream] | None = None,
-    ) -> list[PriorityResult]:
-        """Score many customers as of one moment through the batch path, in input order.
-
-        The histories are turned into one batch and scored at once; each result
-        equals `score` of that history. Histories that cannot share a batch (several
-        currencies, a repeated customer or order id) are scored one by one.
-        """
-        batch = _one_batch(self.name, histories, upstream)
-        if batch is None:
-            return super().score_many(histories, as_of=as_of, upstream=upstream)
-        as_of = check_as_of(as_of)
-        inputs = _Inputs.of_rows(upstream or [None] * len(histories))
-        scores = self._scores_with(batch.until(as_of), as_of, inputs)
-        return [_priority_result(scores, i) for i in range(len(histories))]
+        """The batch path given each row's upstream results (the per-customer paths)."""
+        return self._scores_with(batch, as_of, _Inputs.of_rows(upstream))
 
     def _open(self, rec: CareRecords, now: float) -> _Open:
         """Open complaints, and negative reviews of the window not raised as complaints."""
@@ -788,7 +766,14 @@ class ComplaintPriorityScorer(BaseScorer[PriorityConfig, PriorityResult]):
             ReasonSlot("complaint.no_records", not f.records_known),
         ]
         # Every reason of an item cites the item; the repeat reason also the earlier ones.
-        cited = Ragged.from_pairs(rows, f.evidence[t], n)
+        # One pool for every slot, the items' ids then earlier complaints' ids, so a
+        # record cited by two reasons is one position.
+        pool, at = np.unique(
+            np.concatenate([f.evidence, f.repeats.pool]).astype(np.str_), return_inverse=True
+        )
+        pool.flags.writeable = False
+        at = at.reshape(-1)
+        cited = Ragged.cite(rows, at[t], pool, n)
         repeat_rows = np.repeat(np.arange(len(f.items)), np.diff(f.repeats.offsets))
         owner = np.full(len(f.items), -1, dtype=np.int64)
         owner[t] = rows
@@ -803,9 +788,10 @@ class ComplaintPriorityScorer(BaseScorer[PriorityConfig, PriorityResult]):
             more = cites_repeats[repeat_rows]
             evidence = cited
             if more.any():
-                evidence = Ragged.from_pairs(
+                evidence = Ragged.cite(
                     np.concatenate([rows, owner[repeat_rows[more]]]),
-                    np.concatenate([f.evidence[t], f.repeats.values[more]]),
+                    at[np.concatenate([t, f.evidence.size + f.repeats.index[more]])],
+                    pool,
                     n,
                 )
             slots.append(ReasonSlot(_REASON_NAMES, present, evidence, index=code))
@@ -1045,6 +1031,7 @@ def _earlier(rec: CareRecords, found: _Open, order_id: NDArray[np.str_]) -> Ragg
     c_key, q_key = key[:m], key[m:]
     ids = rec.complaint_ids[named]
     order = np.lexsort((ids, c_key))
+    where = np.flatnonzero(named)[order]  # positions in rec.complaint_ids
     c_sorted = c_key[order]
     lo = np.searchsorted(c_sorted, group[m:] * step, side="left")
     hi = np.searchsorted(c_sorted, q_key, side="left")
@@ -1055,8 +1042,8 @@ def _earlier(rec: CareRecords, found: _Open, order_id: NDArray[np.str_]) -> Ragg
     starts = np.zeros(k, dtype=np.int64)
     starts[asks] = lo
     within = np.arange(offsets[-1]) - np.repeat(offsets[:-1], counts)
-    values = ids[order][np.repeat(starts, counts) + within].astype(np.str_)
-    return Ragged(_frozen(offsets), _frozen(values))
+    positions = where[np.repeat(starts, counts) + within].astype(np.int64)
+    return Ragged(_frozen(offsets), _frozen(positions), rec.complaint_ids)
 
 
 def _reason_order(
@@ -1114,23 +1101,6 @@ class _Inputs:
         """Columns from loyalty batch scores (`custcare.scoring.CustomerValueScores`)."""
         check_upstream_rows(upstream, batch.customer_ids, scorer)
         return cls(*customer_value_columns(upstream, batch.n_customers))
-
-
-def _one_batch(
-    name: str, histories: Sequence[CustomerHistory], upstream: Sequence[Upstream] | None
-) -> CustomerBatch | None:
-    """The histories as one batch, or None when they cannot share one (scored one by one)."""
-    if upstream is not None and len(upstream) != len(histories):
-        raise CustcareUsageError(
-            f"{name}: upstream has {len(upstream)} entries for {len(histories)} histories",
-            code="bad_argument",
-        )
-    if not all(isinstance(h, CustomerHistory) for h in histories):
-        return None  # score() names the bad argument
-    try:
-        return from_histories(histories)
-    except DataError:  # several currencies, a repeated customer or order id
-        return None
 
 
 def _priority_result(scores: PriorityScores, i: int) -> PriorityResult:

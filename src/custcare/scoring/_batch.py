@@ -71,8 +71,9 @@ class Ragged:
     ) -> Ragged:
         """Group the records at ``positions`` of ``pool`` by their owner ``rows``.
 
-        Within a row, input order is kept. ``pool`` is held, not copied: pass one
-        array per kind of record, so the same record always has the same position.
+        Within a row, input order is kept. ``pool`` is held, not copied. It must
+        hold each record once (the batch's order ids, say): repeats are found by
+        position, so one record at two positions would be listed twice.
         """
         rows = np.asarray(rows, dtype=np.int64)
         positions = np.asarray(positions, dtype=np.int64)
