@@ -21,7 +21,7 @@ from custcare.batch._records import (
     records_from_histories,
 )
 from custcare.datasets import sample_shop
-from custcare.models import DetailedRatings
+from custcare.models import DetailedRatings, population_until
 from custcare.testing import strategies
 
 UTC = timezone.utc
@@ -64,6 +64,15 @@ def _plain(records: CareRecords) -> dict[str, Any]:
         )
     )
     out["lines"] = lines
+    since = records.marker_since
+    out["marker_since"] = None if since is None else _value(since.tolist())
+    out["reopens"] = sorted(
+        zip(
+            records.complaint_ids[records.reopen_complaint].tolist(),
+            records.reopen_time.tolist(),
+            strict=True,
+        )
+    )
     return out
 
 
@@ -231,8 +240,10 @@ def test_until_equals_records_of_the_cut_histories(
     population: list[CustomerHistory], days: int
 ) -> None:
     cut = datetime(2022, 12, 1, tzinfo=UTC) + timedelta(days=days, hours=days % 24)
+    # Customers created after the cut cannot be cut (NotYetCreatedError): compare the others.
+    population = [h for h in population if h.exists_at(cut)]
     whole = records_from_histories(population)
-    expected = records_from_histories([h.until(cut) for h in population])
+    expected = records_from_histories(population_until(population, cut))
     assert _plain(whole.until(cut.timestamp())) == _plain(expected)
     # the batch cuts its records in step
     batch = from_histories(population).until(cut)
@@ -273,3 +284,47 @@ def test_from_arrays_batch_has_no_records() -> None:
 def test_one_row_per_customer(n: int) -> None:
     r = records_from_histories(sample_shop(n_customers=8).histories[:n])
     assert r.n_customers == n == r.assigned_agent.size == r.natural_markers.shape[0]
+
+
+def _dated(cut_hours: float) -> tuple[CareRecords, CareRecords]:
+    """Records of a history with a dated tag and dated reopens, cut two ways."""
+    h = _history()
+    customer = h.customer.model_copy(
+        update={"tags": ("VIP", "Moved", "deceased"), "tagged_at": {"deceased": T0 + 400 * H}}
+    )
+    q1 = h.complaints[0].model_copy(
+        update={"reopened": 2, "reopened_at": (T0 + 150 * H, T0 + 250 * H)}
+    )
+    dated = h.model_copy(update={"customer": customer, "complaints": (q1, h.complaints[1])})
+    dated = CustomerHistory.model_validate(dated.model_dump())
+    cut = T0 + cut_hours * H
+    return records_from_histories([dated]).until(cut.timestamp()), records_from_histories(
+        [dated.until(cut)]
+    )
+
+
+@pytest.mark.parametrize("cut_hours", [200, 280, 450])
+def test_dated_tags_and_reopens_are_cut_like_the_history(cut_hours: float) -> None:
+    cut_whole, of_cut = _dated(cut_hours)
+    assert _plain(cut_whole) == _plain(of_cut)
+    deceased = NATURAL_MARKERS.index("deceased")
+    assert bool(cut_whole.natural_markers[0, deceased]) is (cut_hours >= 400)
+    q1 = cut_whole.complaint_ids.tolist().index("q1")
+    assert int(cut_whole.complaint_reopened[q1]) == (1 if cut_hours < 250 else 2)
+
+
+def test_batch_scores_do_not_see_a_tag_or_reopen_dated_after_as_of() -> None:
+    from custcare.churn import ChurnCauseScorer
+
+    h = _history()
+    customer = h.customer.model_copy(
+        update={"tags": ("deceased",), "tagged_at": {"deceased": T0 + 400 * H}, "attributes": {}}
+    )
+    dated = CustomerHistory.model_validate(h.model_copy(update={"customer": customer}).model_dump())
+    scorer = ChurnCauseScorer()
+    as_of = T0 + 350 * H
+    batch = scorer.score_batch(from_histories([dated]), as_of=as_of).result(0)
+    assert batch == scorer.score(dated, as_of=as_of)
+    assert "churn_cause.customer.moved_or_deceased" not in batch.reason_codes
+    later = scorer.score_batch(from_histories([dated]), as_of=T0 + 450 * H).result(0)
+    assert "churn_cause.customer.moved_or_deceased" in later.reason_codes

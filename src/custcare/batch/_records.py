@@ -15,7 +15,7 @@ carries its customer's row.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -69,6 +69,12 @@ def _int(values: list[int]) -> NDArray[np.int64]:
 
 def _bool(values: list[bool]) -> NDArray[np.bool_]:
     return _frozen(np.asarray(values, dtype=np.bool_).reshape(-1))
+
+
+_NO_INTS: NDArray[np.int64] = np.empty(0, dtype=np.int64)
+_NO_INTS.flags.writeable = False
+_NO_FLOATS: NDArray[np.float64] = np.empty(0, dtype=np.float64)
+_NO_FLOATS.flags.writeable = False
 
 
 def _later(times: NDArray[np.float64], cut: float) -> NDArray[np.bool_]:
@@ -133,6 +139,13 @@ class CareRecords:
         line_order: ``(l,)`` the row in the order table of each purchase line.
         line_sku: ``(l,)`` its SKU.
         line_category: ``(l,)`` its product category, ``""`` if none.
+        marker_since: ``(n, len(NATURAL_MARKERS))`` since when each marker is known
+            (the earliest ``Customer.tagged_at`` of its tags; an undated tag or an
+            attribute counts from ``created_at``), NaN where the marker is absent;
+            None when every marker counts as known from the start.
+        reopen_complaint: ``(k,)`` the complaint row of each dated reopen
+            (``Complaint.reopened_at``); a bare reopen count has none.
+        reopen_time: ``(k,)`` when it was reopened.
     """
 
     n_customers: int
@@ -169,6 +182,9 @@ class CareRecords:
     line_order: NDArray[np.int64]
     line_sku: NDArray[np.str_]
     line_category: NDArray[np.str_]
+    marker_since: NDArray[np.float64] | None = None
+    reopen_complaint: NDArray[np.int64] = field(default_factory=lambda: _NO_INTS)
+    reopen_time: NDArray[np.float64] = field(default_factory=lambda: _NO_FLOATS)
 
     @classmethod
     def empty(cls, n_customers: int) -> CareRecords:
@@ -181,11 +197,12 @@ class CareRecords:
         return records_from_histories([])._with_customers(n_customers)
 
     def _with_customers(self, n: int) -> CareRecords:
-        return CareRecords(
-            n,
-            _frozen(np.full(n, "", dtype=np.str_)),
-            _frozen(np.zeros((n, len(NATURAL_MARKERS)), dtype=np.bool_)),
-            *(getattr(self, f.name) for f in fields(self)[3:]),
+        return replace(
+            self,
+            n_customers=n,
+            assigned_agent=_frozen(np.full(n, "", dtype=np.str_)),
+            natural_markers=_frozen(np.zeros((n, len(NATURAL_MARKERS)), dtype=np.bool_)),
+            marker_since=None,
         )
 
     def __repr__(self) -> str:
@@ -244,16 +261,35 @@ class CareRecords:
         responded = _later(self.complaint_first_response, cut)
         resolved = _later(self.complaint_resolved, cut)
         delivered = _later(self.order_delivered, cut)
+        markers, since = self.natural_markers, self.marker_since
+        if since is not None:
+            with np.errstate(invalid="ignore"):
+                known = since <= cut  # tagged later: not yet
+            markers = markers & known
+            since = np.where(known, since, np.nan) if not known.all() else since
+        late_reopen = self.reopen_time > cut
         dropped = not (keep_r.all() and keep_q.all() and keep_o.all())
-        later = replied.any() or revised.any() or responded.any() or resolved.any()
+        later = bool(
+            replied.any()
+            or revised.any()
+            or responded.any()
+            or resolved.any()
+            or late_reopen.any()
+            or not np.array_equal(markers, self.natural_markers)
+        )
         if not dropped and not later and not delivered.any():
             return self
         line_keep = keep_o[self.line_order]
         new_order = np.cumsum(keep_o) - 1
+        reopened = self.complaint_reopened - np.bincount(
+            self.reopen_complaint[late_reopen], minlength=self.complaint_ids.size
+        )
+        reopen_keep = ~late_reopen & keep_q[self.reopen_complaint]
+        new_complaint = np.cumsum(keep_q) - 1
         return CareRecords(
             self.n_customers,
             self.assigned_agent,
-            self.natural_markers,
+            markers,
             self.review_ids[keep_r],
             self.review_customer[keep_r],
             self.review_posted[keep_r],
@@ -271,7 +307,7 @@ class CareRecords:
             self.complaint_public[keep_q],
             _cleared(self.complaint_first_response, responded, np.nan)[keep_q],
             _cleared(self.complaint_resolved, resolved, np.nan)[keep_q],
-            self.complaint_reopened[keep_q],
+            reopened[keep_q],
             self.complaint_review_id[keep_q],
             self.complaint_order_id[keep_q],
             self.complaint_promised_by[keep_q],
@@ -285,6 +321,9 @@ class CareRecords:
             new_order[self.line_order[line_keep]],
             self.line_sku[line_keep],
             self.line_category[line_keep],
+            since,
+            new_complaint[self.reopen_complaint[reopen_keep]],
+            self.reopen_time[reopen_keep],
         )._freeze()
 
     def take(self, new_row: NDArray[np.int64]) -> CareRecords:
@@ -308,6 +347,8 @@ class CareRecords:
         keep_o = new_row[self.order_customer] >= 0
         line_keep = keep_o[self.line_order]
         new_order = np.cumsum(keep_o) - 1
+        reopen_keep = keep_q[self.reopen_complaint]
+        new_complaint = np.cumsum(keep_q) - 1
         return CareRecords(
             n,
             self.assigned_agent[placed],
@@ -343,6 +384,9 @@ class CareRecords:
             new_order[self.line_order[line_keep]],
             self.line_sku[line_keep],
             self.line_category[line_keep],
+            None if self.marker_since is None else self.marker_since[placed],
+            new_complaint[self.reopen_complaint[reopen_keep]],
+            self.reopen_time[reopen_keep],
         )._freeze()
 
     def _freeze(self) -> CareRecords:
@@ -373,6 +417,8 @@ def records_from_histories(histories: Sequence[CustomerHistory]) -> CareRecords:
     markers = frozenset(NATURAL_MARKERS)
     agents: list[str] = []
     marks: list[tuple[bool, ...]] = []
+    since: list[list[float]] = []
+    reopens: list[tuple[int, float]] = []
     reviews: list[tuple[Any, ...]] = []
     complaints: list[tuple[Any, ...]] = []
     orders: list[tuple[Any, ...]] = []
@@ -387,6 +433,21 @@ def records_from_histories(histories: Sequence[CustomerHistory]) -> CareRecords:
         found.update(k.lower() for k, v in c.attributes.items() if v is True)
         hits = found & markers
         marks.append(tuple(m in hits for m in NATURAL_MARKERS))
+        # Since when each marker is known: a dated tag from its date; an undated tag
+        # or an attribute from the customer's creation (as CustomerHistory.until).
+        created = c.created_at.timestamp()
+        known = dict.fromkeys(NATURAL_MARKERS, nan)
+        for tag in c.tags:
+            m = tag.lower()
+            if m in markers:
+                at = c.tagged_at[tag].timestamp() if tag in c.tagged_at else created
+                known[m] = at if np.isnan(known[m]) else min(known[m], at)
+        for key, value in c.attributes.items():
+            if value is True and key.lower() in markers:
+                known[key.lower()] = (
+                    created if np.isnan(known[key.lower()]) else min(known[key.lower()], created)
+                )
+        since.append([known[m] for m in NATURAL_MARKERS])
         for r in h.reviews:
             d = r.detailed
             add_review(
@@ -406,6 +467,7 @@ def records_from_histories(histories: Sequence[CustomerHistory]) -> CareRecords:
                 )
             )
         for q in h.complaints:
+            reopens.extend((len(complaints), t.timestamp()) for t in q.reopened_at)
             first, resolved, promised = q.first_response_at, q.resolved_at, q.promised_by
             add_complaint(
                 (
@@ -481,6 +543,9 @@ def records_from_histories(histories: Sequence[CustomerHistory]) -> CareRecords:
         _int(l_cols[0]),
         _str(l_cols[1]),
         _str(l_cols[2]),
+        _frozen(np.asarray(since, dtype=np.float64).reshape(n, len(NATURAL_MARKERS))),
+        _int([k for k, _ in reopens]),
+        _float([t for _, t in reopens]),
     )
 
 
