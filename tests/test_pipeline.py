@@ -167,3 +167,24 @@ def test_pyramid_gets_churn_risk_predicted_value_through_the_pipeline() -> None:
     predicted = np.nan_to_num(table["churn.risk"]["predicted_value"])
     assert predicted.max() > 0
     np.testing.assert_allclose(table["loyalty.pyramid"]["future_value"], predicted)
+
+
+def test_run_before_fit_raises_not_fitted_naming_the_scorers() -> None:
+    from custcare.errors import NotFittedError
+
+    pipeline = Pipeline([ThresholdTierScorer(), RFMScorer(), ChurnRiskScorer(method="gap")])
+    with pytest.raises(NotFittedError, match=r"churn.risk, loyalty.rfm not fitted yet; call"):
+        pipeline.run(SHOP.histories, as_of=SHOP.as_of)
+
+
+def test_collect_on_a_clean_run_gives_the_same_table_and_no_errors() -> None:
+    pipeline, table = _table(SHOP.histories, SHOP.as_of)
+    again = pipeline.run(SHOP.histories, as_of=SHOP.as_of, errors="collect")
+    assert again.errors == () and table.errors == ()
+    a, b = table.to_dict(), again.to_dict()
+    assert list(a) == list(b)
+    for name in a:
+        if a[name].dtype == object:
+            assert a[name].tolist() == b[name].tolist(), name
+        else:
+            np.testing.assert_array_equal(a[name], b[name], err_msg=name)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
 
@@ -222,9 +222,64 @@ class _BatchOtherResult(ConstantScorer):
         )
 
 
+class _UpstreamWriter(ConstantScorer):
+    """Adds its own result to the upstream mapping it is handed."""
+
+    def _score(self, history: CustomerHistory, *, as_of: datetime, upstream: Upstream) -> Any:
+        r = super()._score(history, as_of=as_of, upstream=upstream)
+        if isinstance(upstream, MutableMapping):
+            upstream["testing.intruder"] = r
+        return r
+
+
+class _UpstreamEditor(ConstantScorer):
+    """Rewrites the upstream results it reads (through the frozen model's back door)."""
+
+    def _score(self, history: CustomerHistory, *, as_of: datetime, upstream: Upstream) -> Any:
+        for result in upstream.values():
+            object.__setattr__(result, "reasons", ())
+        return super()._score(history, as_of=as_of, upstream=upstream)
+
+
+class _BatchUpstreamWriter(ConstantScorer):
+    """Its batch path drops the upstream batch scores it is handed."""
+
+    def score_batch(self, batch: CustomerBatch, *, as_of: datetime, upstream: Any = None) -> Any:
+        if isinstance(upstream, MutableMapping):
+            upstream.clear()
+        return super().score_batch(batch, as_of=as_of)
+
+
+class _BatchInputMutator(ConstantScorer):
+    """Its batch path changes the batch's order totals."""
+
+    def score_batch(self, batch: CustomerBatch, *, as_of: datetime, upstream: Any = None) -> Any:
+        object.__setattr__(batch, "order_total", batch.order_total * 2)
+        return super().score_batch(batch, as_of=as_of)
+
+
+class _BatchUndeclaredColumn(ConstantScorer):
+    """Its batch path gives a column its result does not declare (so it is never compared)."""
+
+    def score_batch(self, batch: CustomerBatch, *, as_of: datetime, upstream: Any = None) -> Any:
+        good = super().score_batch(batch, as_of=as_of)
+        return BatchScores.build(
+            self.name,
+            good.customer_ids,
+            {**good.columns, "bonus": np.full(len(good), 7.0)},
+            reasons=good.reasons,
+            explain=good.explain,
+        )
+
+
 @pytest.mark.parametrize(
     ("broken", "check"),
     [
+        (_UpstreamWriter(), "check_upstream_untouched"),
+        (_UpstreamEditor(), "check_upstream_untouched"),
+        (_BatchUpstreamWriter(), "check_upstream_untouched"),
+        (_BatchInputMutator(), "check_input_not_mutated"),
+        (_BatchUndeclaredColumn(), "check_batch_agrees"),
         (_Counter(), "check_deterministic"),
         (_FirstAttribute(), "check_record_order_invariant"),
         (_Peeker(), "check_future_ignored"),
@@ -262,6 +317,54 @@ def test_each_check_catches_its_breakage(broken: ConstantScorer, check: str) -> 
     assert by_name[check].status == "failed", by_name[check]
     assert check in (by_name[check].error or "")
     assert type(broken).__name__ in (by_name[check].error or "")
+
+
+class _BareResult(ConstantResult):
+    batch_columns: ClassVar[tuple[str, ...]] = ()
+
+
+class _ReasonsOnly(ConstantScorer):
+    """A batch scorer whose result declares no batch columns and whose batch gives none."""
+
+    def _scores(self, batch: CustomerBatch, as_of: datetime) -> BatchScores:
+        good = super()._scores(batch, as_of)
+        assert good.explain is not None
+        explain = good.explain
+
+        def bare(i: int) -> _BareResult:
+            return _BareResult(**dict(explain(i)))
+
+        return BatchScores.build(
+            self.name, good.customer_ids, {}, reasons=good.reasons, as_of=as_of, explain=bare
+        )
+
+
+class _ReasonsOnlyDisagrees(_ReasonsOnly):
+    """Same, but its batch path's results differ from the per-customer ones."""
+
+    def score_batch(self, batch: CustomerBatch, *, as_of: datetime, upstream: Any = None) -> Any:
+        good = super().score_batch(batch, as_of=as_of)
+        assert good.explain is not None
+        explain = good.explain
+
+        def wrong(i: int) -> Any:
+            return explain(i).model_copy(update={"value": 2.0})
+
+        return BatchScores.build(
+            self.name, good.customer_ids, {}, reasons=good.reasons, explain=wrong
+        )
+
+
+def test_batch_check_without_batch_columns_says_so_and_still_compares_results() -> None:
+    records = {r.check: r for r in check_scorer(_ReasonsOnly(), generated_examples=0)}
+    agrees = records["check_batch_agrees"]
+    assert agrees.status == "passed"
+    assert agrees.note is not None and "declares no batch_columns" in agrees.note
+    assert records["check_deterministic"].note is None
+    broken = check_scorer(_ReasonsOnlyDisagrees(), generated_examples=0, raise_on_failure=False)
+    failed = {r.check: r for r in broken}["check_batch_agrees"]
+    assert failed.status == "failed"
+    assert "must equal the per-customer result" in (failed.error or "")
 
 
 def test_failure_raises_readable_error_and_expected_failures_are_accepted() -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from tqdm import tqdm
@@ -19,11 +20,21 @@ from custcare.churn import (
 )
 from custcare.complaints import ComplaintPriority, ComplaintPriorityScorer, PriorityResult
 from custcare.datasets import SampleShop, sample_shop
+from custcare.errors import CustcareError
 from custcare.loyalty import PyramidResult, PyramidScorer, ThresholdTierScorer, TierResult
 from custcare.models import ShopContext, StaffDeparture
 from custcare.scoring import Pipeline, Progress, ProgressCallback, Report
 
-__all__ = ["main"]
+__all__ = ["MAX_CUSTOMERS", "MAX_SEED", "MIN_CUSTOMERS", "main"]
+
+MIN_CUSTOMERS = 5
+"""The smallest sample shop the demo builds."""
+
+MAX_CUSTOMERS = 10_000
+"""The largest sample shop the demo builds (it prints a report: it is a demo)."""
+
+MAX_SEED = 2**63 - 1
+"""The largest seed; seeds are whole numbers from 0."""
 
 
 def _context(shop: SampleShop) -> ShopContext:
@@ -151,16 +162,67 @@ def _demo(seed: int, customers: int) -> int:
     return 0
 
 
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number in ``[low, high]``, or a clear message."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip(), 10)
+        except ValueError:
+            shown = text if len(text) <= 24 else f"{text[:24]}..."
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {shown!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:,} and {high:,}, got {value:,}")
+        return value
+
+    return parse
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe (``| head``), send what is left to /dev/null, quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code.
+
+    A mistake in the options exits with code 2 and a one-line message (argparse's
+    usage error); an error custcare reports exits with code 1 and its message; an
+    interrupt exits with 130 and a closed output pipe with 141. None prints a
+    traceback.
+    """
     parser = argparse.ArgumentParser(prog="python -m custcare", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="score the built-in sample shop and print a report")
-    demo.add_argument("--seed", type=int, default=7, help="seed of the sample shop")
-    demo.add_argument("--customers", type=int, default=60, help="number of customers")
+    demo.add_argument(
+        "--seed",
+        type=_whole(0, MAX_SEED),
+        default=7,
+        help=f"seed of the sample shop, 0 to {MAX_SEED} (default 7)",
+    )
+    demo.add_argument(
+        "--customers",
+        type=_whole(MIN_CUSTOMERS, MAX_CUSTOMERS),
+        default=60,
+        help=f"number of customers, {MIN_CUSTOMERS} to {MAX_CUSTOMERS:,} (default 60)",
+    )
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        return _demo(args.seed, args.customers)
+    try:
+        if args.command == "demo":
+            return _demo(args.seed, args.customers)
+    except CustcareError as exc:
+        print(f"python -m custcare: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("python -m custcare: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

@@ -11,7 +11,15 @@ from custcare.scoring._batch import (
     UpstreamScores,
     check_upstream_rows,
 )
-from custcare.scoring._pipeline import Pipeline, Progress, ProgressCallback
+from custcare.scoring._pipeline import (
+    FAILED_REASON,
+    ErrorMode,
+    Pipeline,
+    Progress,
+    ProgressCallback,
+    ScoringError,
+    ScoringErrorCode,
+)
 from custcare.scoring._registry import ENTRY_POINT_GROUP, ScorerInfo, available_scorers, get_scorer
 from custcare.scoring._result import Reason, ScoreResult
 from custcare.scoring._scorer import (
@@ -28,10 +36,12 @@ from custcare.scoring._table import Report, ResultTable
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "FAILED_REASON",
     "BaseScorer",
     "BatchScorer",
     "BatchScores",
     "CustomerValueScores",
+    "ErrorMode",
     "FittableScorer",
     "Pipeline",
     "PopulationScorer",
@@ -49,6 +59,8 @@ __all__ = [
     "ScorerConfig",
     "ScorerInfo",
     "ScorerTraits",
+    "ScoringError",
+    "ScoringErrorCode",
     "Upstream",
     "UpstreamScores",
     "available_scorers",

@@ -9,7 +9,7 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Literal
 
 from custcare.errors import CustcareUsageError, ScorerRegistrationError
-from custcare.scoring._scorer import Scorer
+from custcare.scoring._scorer import Scorer, ScorerTraits
 
 __all__ = ["ENTRY_POINT_GROUP", "ScorerInfo", "available_scorers", "get_scorer"]
 
@@ -83,6 +83,23 @@ def _verify(name: str, factory: Any, distribution: str | None) -> Callable[..., 
             f"it lacks {', '.join(missing)} required by custcare.Scorer",
             distribution=distribution,
         )
+    description = getattr(factory, "description", None)
+    if not isinstance(description, str) or not description.strip():
+        got = "empty" if isinstance(description, str) else f"a {type(description).__name__}"
+        raise ScorerRegistrationError(
+            name,
+            f"its description is {got}; declare description as a class attribute: "
+            "one line of text for available_scorers()",
+            distribution=distribution,
+        )
+    traits = getattr(factory, "traits", None)
+    if not isinstance(traits, ScorerTraits):
+        raise ScorerRegistrationError(
+            name,
+            f"its traits is a {type(traits).__name__}; declare traits as a class attribute "
+            "holding a custcare.ScorerTraits",
+            distribution=distribution,
+        )
     return factory  # type: ignore[no-any-return]
 
 
@@ -90,8 +107,9 @@ def _plugin_entry_points() -> list[EntryPoint]:
     return sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
 
 
-def _describe(name: str, factory: Any) -> str:
-    return str(getattr(factory, "description", "")).strip().splitlines()[0] if factory else ""
+def _describe(factory: Any) -> str:
+    """The first line of a verified scorer's description (never empty)."""
+    return str(factory.description).strip().splitlines()[0].strip()
 
 
 def available_scorers() -> tuple[ScorerInfo, ...]:
@@ -108,7 +126,7 @@ def available_scorers() -> tuple[ScorerInfo, ...]:
     infos: dict[str, ScorerInfo] = {}
     for name, target in _BUILTINS:
         factory = _verify(name, _load_target(target), None)
-        infos[name] = ScorerInfo(name, _describe(name, factory), "builtin", target)
+        infos[name] = ScorerInfo(name, _describe(factory), "builtin", target)
     for ep in _plugin_entry_points():
         dist = ep.dist.name if ep.dist is not None else None
         if ep.name in infos and infos[ep.name].origin == "builtin":
@@ -117,7 +135,7 @@ def available_scorers() -> tuple[ScorerInfo, ...]:
         else:
             try:
                 factory = _verify(ep.name, ep.load(), dist)
-                error, description = None, _describe(ep.name, factory)
+                error, description = None, _describe(factory)
             except Exception as exc:  # a broken plugin must not break the others
                 error, description = f"{type(exc).__name__}: {exc}", ""
         infos[ep.name] = ScorerInfo(ep.name, description, "plugin", ep.value, dist, error)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, SerializeAsAny
 from custcare.models import AwareDatetime
 from custcare.scoring._batch import BatchScores, Ragged
 from custcare.scoring._result import ScoreResult
+
+if TYPE_CHECKING:
+    from custcare.scoring._pipeline import ScoringError
 
 __all__ = ["Report", "ResultTable"]
 
@@ -71,7 +74,12 @@ class ResultTable:
     """
 
     def __init__(
-        self, customer_ids: NDArray[np.str_], as_of: datetime, scores: Mapping[str, BatchScores]
+        self,
+        customer_ids: NDArray[np.str_],
+        as_of: datetime,
+        scores: Mapping[str, BatchScores],
+        *,
+        errors: tuple[ScoringError, ...] = (),
     ) -> None:
         for name, s in scores.items():
             if not np.array_equal(s.customer_ids, customer_ids):
@@ -80,6 +88,7 @@ class ResultTable:
         self._as_of = as_of
         self._scores = MappingProxyType(dict(scores))
         self._rows: dict[str, int] | None = None
+        self._errors = errors
 
     @property
     def customer_ids(self) -> NDArray[np.str_]:
@@ -95,6 +104,15 @@ class ResultTable:
     def scorers(self) -> tuple[str, ...]:
         """Scorer names in run order."""
         return tuple(self._scores)
+
+    @property
+    def errors(self) -> tuple[ScoringError, ...]:
+        """What failed in a ``Pipeline.run(..., errors="collect")``, in run order.
+
+        Each `custcare.scoring.ScoringError` names the scorer and the customer (None
+        when a batch path failed for everyone). Empty when nothing failed.
+        """
+        return self._errors
 
     def __len__(self) -> int:
         return int(self._ids.shape[0])

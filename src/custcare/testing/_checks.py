@@ -8,6 +8,7 @@ the check, the scorer and the rule.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Literal
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 
 from custcare.batch import from_histories
@@ -29,8 +31,9 @@ from custcare.models import (
     OrderStatus,
     Review,
 )
-from custcare.scoring import Scorer, ScoreResult
+from custcare.scoring import BatchScores, Scorer, ScoreResult
 from custcare.testing import strategies
+from custcare.testing._doubles import ConstantScorer
 
 __all__ = ["CheckRecord", "ScorerCheckError", "check_scorer", "scorer_checks"]
 
@@ -44,15 +47,27 @@ class ScorerCheckError(AssertionError):
 
 @dataclass(frozen=True)
 class CheckRecord:
-    """The outcome of one check on one scorer."""
+    """The outcome of one check on one scorer.
+
+    Attributes:
+        check: The check's name, e.g. ``"check_batch_agrees"``.
+        scorer: The scorer's registered name.
+        status: ``"passed"``, ``"failed"`` or ``"expected_failure"``.
+        error: The failure sentence, naming check, scorer and rule.
+        note: What a passing check could not check, when it says so (e.g. a
+            batch scorer that declares no batch columns: only reasons and
+            results were compared).
+    """
 
     check: str
     scorer: str
     status: Literal["passed", "failed", "expected_failure"]
     error: str | None = None
+    note: str | None = None
 
 
-Check = Callable[[Scorer[Any], Sequence[CustomerHistory], datetime], None]
+Check = Callable[[Scorer[Any], Sequence[CustomerHistory], datetime], "str | None"]
+"""A check: raises `ScorerCheckError` on a breach; may return a note on what it checked."""
 
 
 def _fail(check: str, scorer: Scorer[Any], rule: str, got: object) -> ScorerCheckError:
@@ -187,7 +202,7 @@ def check_empty_history(
 def check_input_not_mutated(
     scorer: Scorer[Any], histories: Sequence[CustomerHistory], as_of: datetime
 ) -> None:
-    """Scoring leaves the histories and the scorer's config as they were."""
+    """Scoring leaves the histories, the scorer's config and the batch's columns as they were."""
     before = [h.model_dump_json() for h in histories]
     config = scorer.config.model_dump_json()
     scorer.score_many(list(histories), as_of=as_of)
@@ -199,6 +214,97 @@ def check_input_not_mutated(
     if scorer.config.model_dump_json() != config:
         raise _fail(
             "check_input_not_mutated", scorer, "scoring must not change the config", scorer.config
+        )
+    if scorer.traits.batch:
+        batch = from_histories(histories)
+        snapshot = _arrays(batch)
+        scorer.score_batch(batch, as_of=as_of)  # type: ignore[attr-defined]
+        changed = [name for name, arr in _arrays(batch).items() if not _same(arr, snapshot[name])]
+        if changed:
+            raise _fail(
+                "check_input_not_mutated",
+                scorer,
+                "score_batch must not change the batch's columns",
+                f"{', '.join(changed)} changed",
+            )
+    return None
+
+
+def _arrays(obj: object, prefix: str = "") -> dict[str, np.ndarray[Any, Any]]:
+    """Copies of every array of a batch (its records included), by field path."""
+    out: dict[str, np.ndarray[Any, Any]] = {}
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if isinstance(value, np.ndarray):
+                out[prefix + f.name] = value.copy()
+            elif dataclasses.is_dataclass(value):
+                out.update(_arrays(value, f"{prefix}{f.name}."))
+    return out
+
+
+def _same(a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> bool:
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+
+
+_DECOY = "testing.decoy"
+"""The upstream name `check_upstream_untouched` hands every scorer (none reads it)."""
+
+
+def check_upstream_untouched(
+    scorer: Scorer[Any], histories: Sequence[CustomerHistory], as_of: datetime
+) -> None:
+    """Scoring leaves the upstream results it is handed as they were.
+
+    Every scorer is handed a mutable upstream mapping holding a decoy scorer's
+    results; afterwards the mapping must hold the same entries, and the decoy's
+    results (and, for batch scorers, its batch columns) must be unchanged. In a
+    `custcare.Pipeline` upstream is read-only, so a scorer that writes to it fails
+    there.
+    """
+    decoy = ConstantScorer()
+    for h in histories:
+        result = decoy.score(h, as_of=as_of)
+        upstream: dict[str, ScoreResult] = {_DECOY: result}
+        before = result.model_dump_json()
+        scorer.score(h, as_of=as_of, upstream=upstream)
+        if list(upstream) != [_DECOY] or upstream[_DECOY] is not result:
+            raise _fail(
+                "check_upstream_untouched",
+                scorer,
+                "score must not add, remove or replace upstream results",
+                f"upstream now holds {sorted(upstream)} for {h.customer.id}",
+            )
+        if result.model_dump_json() != before:
+            raise _fail(
+                "check_upstream_untouched",
+                scorer,
+                "score must not change the upstream results it reads",
+                f"the decoy's result changed for {h.customer.id}",
+            )
+    if not scorer.traits.batch:
+        return
+    batch = from_histories(histories)
+    scores = decoy.score_batch(batch, as_of=as_of)
+    batch_upstream: dict[str, BatchScores] = {_DECOY: scores}
+    snapshot = {k: v.copy() for k, v in scores.columns.items()}
+    scorer.score_batch(batch, as_of=as_of, upstream=batch_upstream)  # type: ignore[attr-defined]
+    if list(batch_upstream) != [_DECOY] or batch_upstream[_DECOY] is not scores:
+        raise _fail(
+            "check_upstream_untouched",
+            scorer,
+            "score_batch must not add, remove or replace upstream batch scores",
+            f"upstream now holds {sorted(batch_upstream)}",
+        )
+    changed = [k for k, v in snapshot.items() if k not in scores.columns or not _same(scores[k], v)]
+    if changed or set(scores.columns) != set(snapshot):
+        raise _fail(
+            "check_upstream_untouched",
+            scorer,
+            "score_batch must not change the upstream batch scores it reads",
+            f"columns {sorted(changed) or sorted(scores.columns)} changed",
         )
 
 
@@ -271,12 +377,15 @@ def check_reasons_and_evidence(
 
 def check_batch_agrees(
     scorer: Scorer[Any], histories: Sequence[CustomerHistory], as_of: datetime
-) -> None:
+) -> str | None:
     """The vectorised batch path gives the per-customer answers, reasons included.
 
-    Every column equals the per-customer value, each row's reason codes and
-    evidence equal the per-customer result's, and the batch's full result of a
-    row equals the per-customer result.
+    The batch columns are exactly the result's ``batch_columns`` (an undeclared
+    column could not be compared); every column equals the per-customer value,
+    each row's reason codes and evidence equal the per-customer result's, and the
+    batch's full result of a row equals the per-customer result. A result that
+    declares no batch columns passes on reasons and results alone, with a note
+    saying so.
     """
     batch_scores = scorer.score_batch(from_histories(histories), as_of=as_of)  # type: ignore[attr-defined]
     if batch_scores.reasons is None or batch_scores.explain is None:
@@ -287,9 +396,32 @@ def check_batch_agrees(
             f"reasons={batch_scores.reasons is not None}, "
             f"results={batch_scores.explain is not None}",
         )
+    note = None
     for h in histories:
         result = scorer.score(h, as_of=as_of)
         columns: tuple[str, ...] = getattr(type(result), "batch_columns", ())
+        undeclared = sorted(set(batch_scores.columns) - set(columns))
+        if undeclared:
+            raise _fail(
+                "check_batch_agrees",
+                scorer,
+                f"every batch column must be listed in {type(result).__name__}.batch_columns, "
+                "so it can be compared with the per-customer result",
+                f"undeclared {undeclared}",
+            )
+        absent = [c for c in columns if c not in batch_scores.columns]
+        if absent:
+            raise _fail(
+                "check_batch_agrees",
+                scorer,
+                "every declared batch column must be in the batch scores",
+                f"missing {absent}",
+            )
+        if not columns:
+            note = (
+                f"{type(result).__name__} declares no batch_columns: only reasons, evidence "
+                "and full results were compared"
+            )
         row = batch_scores.row(h.customer.id)
         for col in columns:
             want, got = _plain(getattr(result, col)), row[col]
@@ -330,6 +462,7 @@ def check_batch_agrees(
                 "the batch's result of a row must equal the per-customer result",
                 f"they differ for {h.customer.id}",
             )
+    return note
 
 
 def _plain(value: Any) -> Any:
@@ -385,6 +518,7 @@ def _yield_core_checks(scorer: Scorer[Any]) -> Iterator[Check]:
     yield from _PER_HISTORY
     yield check_empty_history
     yield check_input_not_mutated
+    yield check_upstream_untouched
 
 
 def _yield_population_checks(scorer: Scorer[Any]) -> Iterator[Check]:
@@ -436,8 +570,11 @@ def scorer_checks(
     *,
     as_of: datetime | None = None,
     generated_examples: int = 20,
-) -> Iterator[tuple[str, Callable[[], None]]]:
+) -> Iterator[tuple[str, Callable[[], str | None]]]:
     """Yield ``(check_name, run)`` pairs, for ``pytest.mark.parametrize`` with check ids.
+
+    ``run()`` raises `ScorerCheckError` on a breach and returns the check's note
+    (what it could not check), or None.
 
     Examples:
         >>> from custcare.testing import ConstantScorer
@@ -449,20 +586,23 @@ def scorer_checks(
         from custcare.datasets import sample_shop
 
         shop = sample_shop(n_customers=24)
-        histories, default_as_of = shop.histories, shop.as_of - timedelta(days=60)
+        default_as_of = shop.as_of - timedelta(days=60)
+        # The population as of then: customers created later were not customers yet.
+        histories = [h for h in shop.histories if h.customer.created_at <= default_as_of]
     else:
         default_as_of = CHECK_AS_OF
     when = as_of or default_as_of
     pop = list(histories)
     for check in _yield_all_checks(scorer):
 
-        def run(check: Check = check) -> None:
+        def run(check: Check = check) -> str | None:
             # Fresh copies per check, so one check's damage cannot hide another's.
             data = copy.deepcopy(pop)
             prepared = _prepared(scorer, data, when)
-            check(prepared, data, when)
+            note = check(prepared, data, when)
             if check in _PER_HISTORY and generated_examples:
                 _run_generated(check, prepared, CHECK_AS_OF, generated_examples)
+            return note
 
         yield check.__name__, run
 
@@ -479,12 +619,14 @@ def check_scorer(
     """Run the scorer contract on any scorer and report what failed.
 
     Checks: determinism; the order of records does not matter; records after
-    ``as_of`` change nothing; an empty history is handled; inputs are not mutated;
+    ``as_of`` change nothing; an empty history is handled; inputs (histories, config,
+    batch columns) are not mutated; upstream results handed in are left untouched;
     results round-trip JSON; reasons are present and cite only existing records
     (and mask personal data); for population scorers, scoring unfitted raises
     `NotFittedError` and the fitted state round-trips JSON; for batch scorers,
-    the batch and per-customer paths agree. Per-history checks also run on
-    hypothesis-generated histories (derandomised, so runs repeat).
+    the batch and per-customer paths agree, on exactly the declared batch
+    columns. Per-history checks also run on hypothesis-generated histories
+    (derandomised, so runs repeat).
 
     Args:
         scorer: The scorer to check (it is copied, never changed).
@@ -510,7 +652,7 @@ def check_scorer(
         scorer, histories, as_of=as_of, generated_examples=generated_examples
     ):
         try:
-            run()
+            note = run()
         except Exception as exc:
             status: Literal["failed", "expected_failure"] = (
                 "expected_failure" if name in expected else "failed"
@@ -523,7 +665,7 @@ def check_scorer(
             )
             records.append(CheckRecord(name, scorer.name, status, message))
         else:
-            records.append(CheckRecord(name, scorer.name, "passed"))
+            records.append(CheckRecord(name, scorer.name, "passed", note=note))
     failed = [r for r in records if r.status == "failed"]
     if failed and raise_on_failure:
         lines = "\n".join(f"- {r.check}: {r.error}" for r in failed)
