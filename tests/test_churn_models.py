@@ -782,3 +782,19 @@ def test_public_names_are_exported_from_custcare_churn() -> None:
     )
     missing = [n for n in names if n not in custcare.churn.__all__]
     assert missing == [], f"add to custcare/churn/__init__.py: {missing}"
+
+
+@pytest.mark.parametrize("scale", [1e-9, 1e9])
+def test_bgnbd_is_scale_invariant_inside_the_supported_range(scale: float) -> None:
+    sim = simulate_bgnbd(
+        {"r": 0.5, "alpha": 4.0, "a": 0.8, "b": 2.5},
+        np.full(2000, 39.0),
+        rng=np.random.default_rng(1),
+    )
+    base = BetaGeoModel().fit(sim.frequency, sim.recency, sim.T).params_
+    scaled = BetaGeoModel().fit(sim.frequency, sim.recency * scale, sim.T * scale).params_
+    np.testing.assert_allclose(
+        [scaled["r"], scaled["alpha"] / scale, scaled["a"], scaled["b"]],
+        [base["r"], base["alpha"], base["a"], base["b"]],
+        rtol=1e-5,
+    )

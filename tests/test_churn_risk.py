@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -19,12 +20,11 @@ from custcare.churn import (
     ChurnRiskResult,
     ChurnRiskScorer,
     ChurnRiskScores,
-    ChurnRiskState,
     RiskBand,
     gap_kernel,
 )
 from custcare.datasets import sample_shop
-from custcare.errors import DataError, NotIdentifiableError
+from custcare.errors import ColumnError, DataError, NotIdentifiableError
 from custcare.loyalty import PyramidScorer
 from custcare.scoring import CustomerValueScores, PredictedValueScores
 from custcare.testing import check_scorer, strategies
@@ -352,15 +352,24 @@ def test_a_non_finite_model_value_is_refused_naming_the_customer(
 
 def test_an_overflowing_spend_value_is_refused() -> None:
     days = np.arange(100) * 86_400.0
-    rich = CustomerBatch.from_arrays(
-        customer_ids=["rich", "plain"],
-        created_at=[0.0, 0.0],
-        order_customer=np.r_[np.zeros(100, dtype=np.int64), 1],
-        order_time=np.r_[days, 0.0],
-        order_total=np.r_[np.full(100, 1.7e306), 20.0],
-        currency="CNY",
-    )
+    columns: dict[str, Any] = {
+        "customer_ids": ["rich", "plain"],
+        "created_at": [0.0, 0.0],
+        "order_customer": np.r_[np.zeros(100, dtype=np.int64), 1],
+        "order_time": np.r_[days, 0.0],
+        "currency": "CNY",
+    }
+    # Amounts beyond the supported range never reach the models: the batch refuses them.
+    with pytest.raises(ColumnError) as info:
+        CustomerBatch.from_arrays(**columns, order_total=np.r_[np.full(100, 1.7e306), 20.0])
+    assert (info.value.column, info.value.rule) == ("order_total", "amount_too_large")
+    # Parameters at the edge of float range (valid, finite) still cannot make an
+    # infinite value slip into a result: the customer is named.
+    rich = CustomerBatch.from_arrays(**columns, order_total=np.r_[np.full(100, 9e8), 20.0])
     scorer = ChurnRiskScorer(spend_penalizer=0.001).fit(SHOP.histories, as_of=SHOP.as_of)
+    state = scorer.state
+    assert state.gamma_gamma is not None
+    scorer.state_ = state.model_copy(update={"gamma_gamma": {"p": 1e299, "q": 2.0, "gamma": 1.0}})
     as_of = datetime.fromtimestamp(101 * 86_400.0, timezone.utc)
     with pytest.raises(
         DataError, match=r"expected_order_value.* not finite for customer\(s\) 'rich' "
@@ -381,10 +390,11 @@ def test_split_orders_do_not_make_a_zero_population_gap() -> None:
     assert r.typical_gap_days == pytest.approx(30.0)
     assert r.risk == pytest.approx(3.0 / 4.0)  # 90 days over 30: ratio 3
     assert r.band is RiskBand.AT_RISK
-    # a state saved with a zero gap (older versions stored it) is read the same way
-    loaded = ChurnRiskScorer(method="gap", population_gap_days=30.0)
-    loaded.state_ = ChurnRiskState(population_gap_days=0.0)
-    assert loaded.score(once, as_of=as_of) == r
+    # a state saved with a zero gap (older versions stored it) is refused on load
+    saved = json.loads(scorer.to_json())
+    saved["state"]["population_gap_days"] = 0.0
+    with pytest.raises(DataError, match="population_gap_days"):
+        ChurnRiskScorer.from_json(json.dumps(saved))
 
 
 def test_score_batch_checks_as_of_and_handles_an_empty_batch(fitted: ChurnRiskScorer) -> None:

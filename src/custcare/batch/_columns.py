@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import Any, Final, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -15,9 +17,23 @@ from pydantic_core import PydanticCustomError
 
 from custcare.batch._records import CareRecords, records_from_histories
 from custcare.errors import ColumnError, DataError
-from custcare.models import COUNTED_STATUSES, CustomerHistory, Order, OrderStatus
+from custcare.models import (
+    COUNTED_STATUSES,
+    MAX_AMOUNT,
+    CustomerHistory,
+    Order,
+    OrderStatus,
+    minor_unit_digits,
+)
 
-__all__ = ["CustomerBatch", "from_histories", "hash_text", "to_epoch_seconds"]
+__all__ = [
+    "MAX_CUSTOMER_TOTAL",
+    "MAX_CUSTOMER_UNITS",
+    "CustomerBatch",
+    "from_histories",
+    "hash_text",
+    "to_epoch_seconds",
+]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -61,6 +77,21 @@ _US_PER_SECOND = 1e6
 # Ticks of a datetime64 unit per microsecond, for the units at least that fine.
 _TICKS_PER_US = {"us": 1, "ns": 10**3, "ps": 10**6, "fs": 10**9, "as": 10**12}
 _INT64_MAX = np.iinfo(np.int64).max
+
+MAX_CUSTOMER_TOTAL: Final = 10**11
+"""A customer's orders together stay below 10^11 currency units (paid, and cost).
+
+Each order is below `custcare.models.MAX_AMOUNT` (10^10), the bound of the record
+models. Scorers sum amounts per customer as whole minor units (cents, or 1/10^4 of
+a unit for the finest ISO 4217 currencies): below 10^15 minor units, such a sum is
+exact in float64 and in int64, so no sum can wrap or round.
+"""
+
+MAX_CUSTOMER_UNITS: Final = 10**15
+"""A customer's orders together hold at most 10^15 units (and so does each order):
+unit counts summed per customer stay exact in float64 and int64."""
+
+_MAX_AMOUNT_FLOAT = float(MAX_AMOUNT)
 
 UNCOUNTED_STATUSES: tuple[str, ...] = tuple(
     s.value for s in OrderStatus if s not in COUNTED_STATUSES
@@ -265,13 +296,37 @@ def _is_amount(value: object) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating))
 
 
+def _to_float(value: Any) -> float:
+    """The nearest float of a number, never infinite for a finite number.
+
+    A finite int or Decimal beyond the float range gives the largest float of its
+    sign, so it is refused as too large rather than as infinite.
+    """
+    try:
+        out = float(value)
+    except OverflowError:  # a Python int beyond 1.8e308
+        out = float("inf") if value > 0 else float("-inf")
+    infinite = isinstance(value, (float, np.floating)) or (
+        isinstance(value, Decimal) and value.is_infinite()
+    )
+    if math.isinf(out) and not infinite:
+        return math.copysign(sys.float_info.max, out)
+    return out
+
+
 _is_amount_each = np.frompyfunc(_is_amount, 1, 1)
 _is_none_each = np.frompyfunc(lambda value: value is None, 1, 1)
-_float_each = np.frompyfunc(float, 1, 1)
+_float_each = np.frompyfunc(_to_float, 1, 1)
 
 
-def _money(name: str, values: ArrayLike, m: int, *, unknown_ok: bool) -> NDArray[np.float64]:
-    """Non-negative amounts as float64; NaN (unknown) only where ``unknown_ok``."""
+def _money(
+    name: str, values: ArrayLike, m: int, *, unknown_ok: bool, digits: int
+) -> NDArray[np.float64]:
+    """Amounts as float64 in ``0 <= x < MAX_AMOUNT``, whole minor units of the currency.
+
+    NaN (unknown) only where ``unknown_ok``; ``digits`` is the currency's number
+    of minor-unit decimals (`custcare.models.minor_unit_digits`).
+    """
     arr = _read(name, values, m)
     if arr.size == 0:
         return _frozen_empty(np.float64)
@@ -300,7 +355,45 @@ def _money(name: str, values: ArrayLike, m: int, *, unknown_ok: bool) -> NDArray
     else:
         _check(name, "not_finite", "NaN or infinite amount", ~np.isfinite(vals))
     _check(name, "negative_amount", "amount must be >= 0", vals < 0)
+    with np.errstate(invalid="ignore"):
+        _check(
+            name,
+            "amount_too_large",
+            f"amount must be below {_MAX_AMOUNT_FLOAT:,.0f} (custcare.models.MAX_AMOUNT)",
+            vals >= _MAX_AMOUNT_FLOAT,
+        )
+        scaled = vals * 10.0**digits
+        # Whole minor units, up to the float error of the decimal amount's nearest float.
+        off = np.abs(scaled - np.rint(scaled)) > 8 * np.spacing(np.abs(scaled))
+    _check(
+        name,
+        "sub_minor_unit",
+        f"amount is not a whole number of the currency's minor units (1/{10**digits}); "
+        "round it first (custcare does not round money)",
+        off & ~np.isnan(vals),
+    )
     return _frozen(vals)
+
+
+def _customer_totals(
+    name: str, rule_values: NDArray[Any], order_customer: NDArray[np.int64], n: int, limit: float
+) -> None:
+    """Refuse the orders of customers whose values (NaN: left out) sum to ``limit`` or more."""
+    if rule_values.size == 0:
+        return
+    per_customer = np.bincount(
+        order_customer, weights=np.nan_to_num(rule_values.astype(np.float64)), minlength=n
+    )
+    over = per_customer >= limit
+    if over.any():
+        _fail(
+            name,
+            "customer_total_too_large",
+            f"a customer's orders together reach {limit:,.0f} or more, beyond the "
+            "supported range (MAX_CUSTOMER_TOTAL for money, MAX_CUSTOMER_UNITS for units); "
+            "the rows are the orders of such customers",
+            over[order_customer],
+        )
 
 
 def _units(name: str, values: ArrayLike, m: int) -> NDArray[np.int64]:
@@ -314,7 +407,12 @@ def _units(name: str, values: ArrayLike, m: int) -> NDArray[np.int64]:
         _check(name, "not_an_integer", "fractional number of units", fractional)
     elif kind not in "iu":
         _fail(name, "not_an_integer", f"{_what(arr.dtype)} are not numbers of units")
-    _check(name, "out_of_range", "number of units too large", arr > 2**62)
+    _check(
+        name,
+        "out_of_range",
+        f"number of units above {MAX_CUSTOMER_UNITS:,} (MAX_CUSTOMER_UNITS)",
+        arr > MAX_CUSTOMER_UNITS,
+    )
     _check(name, "greater_than_equal", "number of units must be >= 1", arr < 1)
     return _frozen(arr.astype(np.int64))
 
@@ -585,9 +683,13 @@ class CustomerBatch:
           ``0..n-1``; floats (even whole ones) and booleans are refused.
         * ``order_discounted``: a bool array.
         * money (``order_total``, ``order_cost``): int or float numbers, or Decimal
-          objects (converted to the nearest float); finite and >= 0. A cost may be
-          NaN (unknown), never infinite.
-        * ``order_units``: whole numbers >= 1.
+          objects (converted to the nearest float); finite, >= 0, below
+          `custcare.models.MAX_AMOUNT` (10^10) and whole minor units of the
+          currency (cents for ``CNY``, yen for ``JPY``; `custcare.models.
+          minor_unit_digits`); each customer's orders together below
+          `MAX_CUSTOMER_TOTAL` (10^11). A cost may be NaN (unknown), never infinite.
+        * ``order_units``: whole numbers >= 1; a customer's orders together at most
+          `MAX_CUSTOMER_UNITS` (10^15).
         * ids (``customer_ids``, ``order_ids``, ``uncounted_ids``): strings, not
           empty or blank; customer ids unique, order ids unique across
           ``order_ids`` and ``uncounted_ids``. Numbers are refused: convert them to
@@ -639,23 +741,27 @@ class CustomerBatch:
         oc = _rows("order_customer", order_customer, n)
         m = oc.shape[0]
         ot = _times("order_time", order_time, m)
-        total = _money("order_total", order_total, m, unknown_ok=False)
+        cur = check_currency(currency, required=m > 0)
+        digits = 2 if cur is None else minor_unit_digits(cur)
+        total = _money("order_total", order_total, m, unknown_ok=False, digits=digits)
+        _customer_totals("order_total", total, oc, n, MAX_CUSTOMER_TOTAL)
         cost = (
             _frozen(np.full(m, np.nan))
             if order_cost is None
-            else _money("order_cost", order_cost, m, unknown_ok=True)
+            else _money("order_cost", order_cost, m, unknown_ok=True, digits=digits)
         )
+        _customer_totals("order_cost", cost, oc, n, MAX_CUSTOMER_TOTAL)
         units = (
             _frozen(np.ones(m, dtype=np.int64))
             if order_units is None
             else _units("order_units", order_units, m)
         )
+        _customer_totals("order_units", units, oc, n, MAX_CUSTOMER_UNITS)
         disc = (
             _frozen(np.zeros(m, dtype=np.bool_))
             if order_discounted is None
             else _flags("order_discounted", order_discounted, m)
         )
-        cur = check_currency(currency, required=m > 0)
         zone = check_timezone(timezone)
         oids = None if order_ids is None else _ids("order_ids", order_ids, m)
         uc = _rows(
@@ -794,6 +900,38 @@ class CustomerBatch:
         return self._with_orders(
             None, self.order_customer, keep, self.uncounted_customer, keep_u, records
         )
+
+    def created_after(self, as_of: datetime) -> NDArray[np.bool_]:
+        """Where a customer was created after ``as_of`` (not a customer then).
+
+        Examples:
+            >>> from datetime import datetime, timezone
+            >>> b = CustomerBatch.from_arrays(customer_ids=["a", "b"], created_at=[0.0, 9e9],
+            ...     order_customer=[], order_time=[], order_total=[])
+            >>> b.created_after(datetime(2000, 1, 1, tzinfo=timezone.utc)).tolist()
+            [False, True]
+        """
+        return np.asarray(self.created_at > to_epoch_seconds(as_of), dtype=np.bool_)
+
+    def existing_at(self, as_of: datetime) -> CustomerBatch:
+        """The batch of the customers created at or before ``as_of``, in row order.
+
+        Customers created after ``as_of`` were not customers then: population fits
+        leave them out and scoring refuses them (``ColumnError`` on ``created_at``,
+        rule ``created_after_as_of``). Use this to leave them out yourself; it is
+        `take` of the kept rows (the batch itself when all are kept).
+
+        Examples:
+            >>> from datetime import datetime, timezone
+            >>> b = CustomerBatch.from_arrays(customer_ids=["a", "b"], created_at=[0.0, 9e9],
+            ...     order_customer=[0], order_time=[1.0], order_total=[2.0], currency="CNY")
+            >>> b.existing_at(datetime(2000, 1, 1, tzinfo=timezone.utc)).customer_ids.tolist()
+            ['a']
+        """
+        late = self.created_after(as_of)
+        if not late.any():
+            return self
+        return self.take(np.flatnonzero(~late))
 
     def take(self, rows: ArrayLike) -> CustomerBatch:
         """A batch of the given customer rows (in that order) with their orders.

@@ -49,6 +49,7 @@ from custcare.churn._fitting import (
     _broadcast,
     _check_frequency,
     _check_penalizer,
+    _check_scale,
     _compress,
     _first_bad,
     _fit_log_params,
@@ -581,6 +582,7 @@ class BetaGeoModel(_ParametricModel[BetaGeoParams]):
         penalizer = _check_penalizer(self.penalizer)
         x, tx, big_t = (arr.ravel() for arr in _summary_arrays(frequency, recency, T))
         w = _weights_array(weights, x.size)
+        _check_scale("T", big_t, "express time in another unit (e.g. weeks, not seconds)")
         (x, tx, big_t), w = _compress([x, tx, big_t], w)
         _check_identifiable(x, w)
         scale = float(big_t.max())

@@ -102,6 +102,24 @@ def _check_frequency(frequency: FloatArray) -> None:
         )
 
 
+#: The supported scale of the data the churn models are fitted on: the largest time
+#: (T) or money value (monetary_value) must lie in [_MIN_SCALE, _MAX_SCALE] of its
+#: unit. Inside, fits are invariant to the unit (time is rescaled to max T = 1, money
+#: to the median); far outside, squares of the scale under- or overflow.
+_MIN_SCALE = 1e-12
+_MAX_SCALE = 1e12
+
+
+def _check_scale(name: str, values: FloatArray, hint: str) -> None:
+    """Refuse data whose largest value is outside the supported scale (DataError)."""
+    top = float(values.max()) if values.size else 0.0
+    if top > _MAX_SCALE or 0.0 < top < _MIN_SCALE:
+        raise DataError(
+            f"{name}: the largest value is outside the supported range "
+            f"[{_MIN_SCALE:g}, {_MAX_SCALE:g}] of its unit; {hint}"
+        )
+
+
 def _weights_array(weights: ArrayLike | None, n: int) -> FloatArray:
     if weights is None:
         return np.ones(n)

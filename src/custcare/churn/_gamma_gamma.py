@@ -34,6 +34,7 @@ from custcare.churn._fitting import (
     _broadcast,
     _check_frequency,
     _check_penalizer,
+    _check_scale,
     _compress,
     _first_bad,
     _fit_log_params,
@@ -294,6 +295,11 @@ class GammaGammaModel(_ParametricModel[GammaGammaParams]):
         penalizer = _check_penalizer(self.penalizer)
         x, m = (a.ravel() for a in _spend_arrays(frequency, monetary_value, strict=True))
         w = _weights_array(weights, x.size) * (x > 0)
+        _check_scale(
+            "monetary_value",
+            m[w > 0],
+            "express money in another unit (e.g. thousands, or cents)",
+        )
         (x, m), w = _compress([x, m], w)
         n_repeat = float(w.sum())
         if n_repeat < 2:

@@ -19,7 +19,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from custcare.batch import CustomerBatch, to_epoch_seconds
 from custcare.churn._bgnbd import BetaGeoModel
@@ -39,6 +40,7 @@ from custcare.scoring import (
     ScoreResult,
     ScorerTraits,
 )
+from custcare.scoring._scorer import FittedState
 
 __all__ = [
     "ChurnRiskConfig",
@@ -60,6 +62,8 @@ class RiskBand(LabelledEnum):
     NO_PURCHASES = ("no_purchases", "未购买", "No purchases yet")
 
 
+_MAX_DAYS = 36_500.0  # a hundred years: the longest time span a config may give
+
 _BANDS = tuple(RiskBand)
 assert tuple(b.value for b in _BANDS) == GAP_BANDS
 
@@ -67,25 +71,49 @@ assert tuple(b.value for b in _BANDS) == GAP_BANDS
 class ChurnRiskConfig(ScorerConfig):
     """Parameters of `ChurnRiskScorer`.
 
+    Ranges (outside, a pydantic ``ValidationError`` names the field; NaN and
+    infinity are refused): ``time_unit_days`` 0.001 .. 36,500; ``horizon`` above 0
+    with ``horizon * time_unit_days`` at most 36,500 days; ``population_gap_days``
+    above 0, at most 36,500; the penalizers 0 .. 10^6.
+
     Examples:
         >>> ChurnRiskConfig(method="gap").method
         'gap'
     """
 
     method: Literal["bgnbd", "gap"] = "bgnbd"
-    time_unit_days: Annotated[float, Field(gt=0.0, description="Model time unit (7 = weeks).")] = (
-        7.0
-    )
-    horizon: Annotated[float, Field(gt=0.0, description="Look-ahead, in time units.")] = 13.0
+    time_unit_days: Annotated[
+        float,
+        Field(
+            ge=1e-3, le=_MAX_DAYS, allow_inf_nan=False, description="Model time unit (7 = weeks)."
+        ),
+    ] = 7.0
+    horizon: Annotated[
+        float, Field(gt=0.0, allow_inf_nan=False, description="Look-ahead, in time units.")
+    ] = 13.0
     band_edges: tuple[float, float, float] = Field(
         (0.5, 0.7, 0.9),
         description="bgnbd: P(no purchase in horizon) edges active|cooling|at_risk|lapsed.",
     )
-    population_gap_days: Annotated[float, Field(gt=0.0)] = Field(
+    population_gap_days: Annotated[float, Field(gt=0.0, le=_MAX_DAYS, allow_inf_nan=False)] = Field(
         90.0, description="gap: typical gap for one-time buyers when not learnt by fit."
     )
-    penalizer: Annotated[float, Field(ge=0.0, description="BG/NBD L2 penalty.")] = 0.0
-    spend_penalizer: Annotated[float, Field(ge=0.0, description="Gamma-Gamma L2 penalty.")] = 0.0
+    penalizer: Annotated[
+        float, Field(ge=0.0, le=1e6, allow_inf_nan=False, description="BG/NBD L2 penalty.")
+    ] = 0.0
+    spend_penalizer: Annotated[
+        float, Field(ge=0.0, le=1e6, allow_inf_nan=False, description="Gamma-Gamma L2 penalty.")
+    ] = 0.0
+
+    @model_validator(mode="after")
+    def _horizon_in_range(self) -> ChurnRiskConfig:
+        if self.horizon * self.time_unit_days > _MAX_DAYS:
+            raise PydanticCustomError(
+                "horizon_too_long",
+                "horizon * time_unit_days is {days:g} days; at most {limit} days are supported",
+                {"days": self.horizon * self.time_unit_days, "limit": _MAX_DAYS},
+            )
+        return self
 
     @field_validator("band_edges")
     @classmethod
@@ -95,17 +123,75 @@ class ChurnRiskConfig(ScorerConfig):
         return value
 
 
-class ChurnRiskState(BaseModel):
-    """What ``fit`` learnt; JSON-serialisable."""
+_BGNBD_PARAMS = ("r", "alpha", "a", "b")
+_GG_PARAMS = ("p", "q", "gamma")
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+
+def _params(value: dict[str, float] | None, names: tuple[str, ...]) -> dict[str, float] | None:
+    if value is None:
+        return value
+    if set(value) != set(names):
+        raise PydanticCustomError(
+            "wrong_parameters",
+            "parameters must be exactly {names}, got {got}",
+            {"names": ", ".join(names), "got": ", ".join(sorted(value)) or "none"},
+        )
+    bad = [k for k in names if not value[k] > 0]  # NaN and inf are refused by the model
+    if bad:
+        raise PydanticCustomError(
+            "not_positive", "parameters {bad} must be > 0", {"bad": ", ".join(bad)}
+        )
+    return {k: value[k] for k in names}
+
+
+class ChurnRiskState(FittedState):
+    """What ``fit`` learnt; JSON-serialisable and checked field by field on load.
+
+    Attributes:
+        bgnbd: BG/NBD parameters ``r, alpha, a, b`` (all > 0); None for ``gap``.
+        log_likelihood: BG/NBD log-likelihood at the estimate (finite).
+        gamma_gamma: Gamma-Gamma parameters ``p, q, gamma`` (all > 0), or None
+            when no spend model could be fitted (``gamma_gamma_error`` says why).
+            With ``q <= 1`` the population's mean spend does not exist: customers
+            whose expected order value is then infinite get no value
+            (``churn.no_finite_mean``).
+        gamma_gamma_error: Why there is no spend model.
+        population_gap_days: The learnt typical gap (> 0), None when not learnt.
+        n_customers: Buyers the models were fitted on.
+        n_zero_value_repeats: Repeat buyers whose repeat purchases are worth 0 in
+            all, left out of the Gamma-Gamma fit (it models positive values only).
+    """
 
     bgnbd: dict[str, float] | None = None
     log_likelihood: float | None = None
     gamma_gamma: dict[str, float] | None = None
     gamma_gamma_error: str | None = None
-    population_gap_days: float | None = None
-    n_customers: int = 0
+    population_gap_days: Annotated[float, Field(gt=0.0)] | None = None
+    n_customers: Annotated[int, Field(ge=0)] = 0
+    n_zero_value_repeats: Annotated[int, Field(ge=0)] = 0
+
+    @field_validator("bgnbd")
+    @classmethod
+    def _bgnbd(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        return _params(value, _BGNBD_PARAMS)
+
+    @field_validator("gamma_gamma")
+    @classmethod
+    def _gamma_gamma(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        return _params(value, _GG_PARAMS)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ChurnRiskState:
+        if self.bgnbd is None and (self.gamma_gamma is not None or self.log_likelihood is not None):
+            raise PydanticCustomError(
+                "inconsistent_state",
+                "a spend model or a log-likelihood without BG/NBD parameters",
+            )
+        if self.bgnbd is not None and self.log_likelihood is None:
+            raise PydanticCustomError(
+                "inconsistent_state", "BG/NBD parameters without their log-likelihood"
+            )
+        return self
 
 
 class ChurnRiskResult(ScoreResult):
@@ -215,6 +301,12 @@ _VALUES: tuple[str, ...] = (
 )
 
 
+_SPEND_VALUES = frozenset({"expected_order_value", "predicted_value"})
+# Per buyer, with a spend model: a predicted value, or why there is none.
+_SPEND_CODES = ("churn.predicted_value", "churn.no_finite_mean", "churn.zero_value_repeats")
+_PRICED, _NO_FINITE_MEAN, _ZERO_VALUE = 0, 1, 2
+
+
 @dataclass(frozen=True, eq=False)
 class _Columns:
     band: NDArray[np.int64]
@@ -228,6 +320,7 @@ class _Columns:
     typical_gap_days: NDArray[np.float64]
     frequency: NDArray[np.float64]
     last_order_row: NDArray[np.int64]
+    unpriced: NDArray[np.int64]  # index into _SPEND_CODES (0: priced, or not applicable)
 
 
 class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRiskState]):
@@ -273,15 +366,20 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
     def _fit_batch(self, batch: CustomerBatch, *, as_of: datetime) -> ChurnRiskState:
         cfg = self.config
         gap = _positive(median_gap_days(batch))
+        fitted = {"fitted_as_of": as_of, "currency": batch.currency}
         if cfg.method == "gap":
-            return ChurnRiskState(population_gap_days=gap, n_customers=batch.n_customers)
+            return ChurnRiskState(**fitted, population_gap_days=gap, n_customers=batch.n_customers)
         s = purchase_summary(batch, to_epoch_seconds(as_of), cfg.time_unit_days)
         bought = s.purchases > 0
         bg = BetaGeoModel(penalizer=cfg.penalizer).fit(
             s.frequency[bought], s.recency[bought], s.T[bought]
         )
         gg_params, gg_error = None, None
-        repeat = s.frequency > 0
+        # Gamma-Gamma models positive order values: repeat buyers whose repeat
+        # purchases are worth 0 in all are left out of its fit (lifetimes refuses
+        # them), counted in the state, and get no predicted value.
+        zero = _zero_value_repeats(s.frequency, s.monetary_value)
+        repeat = (s.frequency > 0) & ~zero
         try:
             gg = GammaGammaModel(penalizer=cfg.spend_penalizer).fit(
                 s.frequency[repeat], s.monetary_value[repeat]
@@ -290,12 +388,14 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
         except DataError as exc:  # the spend model is optional; say why it is absent
             gg_error = str(exc)
         return ChurnRiskState(
+            **fitted,
             bgnbd=dict(bg.params_),
             log_likelihood=float(bg.log_likelihood_),
             gamma_gamma=gg_params,
             gamma_gamma_error=gg_error,
             population_gap_days=gap,
             n_customers=int(bought.sum()),
+            n_zero_value_repeats=int(zero.sum()),
         )
 
     # --- the vectorised kernel --------------------------------------------------------------
@@ -327,6 +427,7 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
                 g.typical_gap_days,
                 s.frequency,
                 s.last_order_row,
+                np.zeros(batch.n_customers, dtype=np.int64),
             )
         assert state is not None
         assert state.bgnbd is not None
@@ -334,16 +435,32 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
         bg = BetaGeoModel.from_params(r=p["r"], alpha=p["alpha"], a=p["a"], b=p["b"])
         f, r, t = s.frequency[bought], s.recency[bought], s.T[bought]
         p_alive, p_none, expected = nan.copy(), nan.copy(), nan.copy()
-        p_alive[bought] = bg.probability_alive(f, r, t)
-        p_none[bought] = bg.probability_no_purchase(cfg.horizon, f, r, t)
-        expected[bought] = bg.expected_purchases(cfg.horizon, f, r, t)
+        # Parameters far outside what a fit gives (a loaded state) can over- or
+        # underflow: such values are refused, naming the customers, by _check_finite.
+        with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+            p_alive[bought] = bg.probability_alive(f, r, t)
+            p_none[bought] = bg.probability_no_purchase(cfg.horizon, f, r, t)
+            expected[bought] = bg.expected_purchases(cfg.horizon, f, r, t)
         value, predicted = nan.copy(), nan.copy()
-        if state.gamma_gamma is not None:
-            q = state.gamma_gamma
-            gg = GammaGammaModel.from_params(p=q["p"], q=q["q"], gamma=q["gamma"])
-            with np.errstate(over="ignore"):  # an overflow is refused by _check_finite
-                value[bought] = gg.expected_average_value(f, s.monetary_value[bought])
-                predicted[bought] = expected[bought] * value[bought]
+        unpriced = np.zeros(batch.n_customers, dtype=np.int64)
+        # Over- and underflow (extreme parameters of a loaded state, huge amounts) are
+        # refused by _check_finite, naming the customers.
+        with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+            if state.gamma_gamma is not None:
+                q = state.gamma_gamma
+                gg = GammaGammaModel.from_params(p=q["p"], q=q["q"], gamma=q["gamma"])
+                # No value where it does not exist: E[Z | x] is infinite when
+                # p x + q - 1 <= 0 (with q <= 1, every one-time buyer), and the model
+                # does not describe repeat purchases worth 0 in all.
+                no_mean = bought & (q["p"] * s.frequency + q["q"] - 1.0 <= 0.0)
+                zero = bought & _zero_value_repeats(s.frequency, s.monetary_value)
+                unpriced[no_mean] = _NO_FINITE_MEAN
+                unpriced[zero] = _ZERO_VALUE
+                priced = bought & (unpriced == _PRICED)
+                value[priced] = gg.expected_average_value(
+                    s.frequency[priced], s.monetary_value[priced]
+                )
+                predicted[priced] = expected[priced] * value[priced]
         edges = np.asarray(cfg.band_edges)
         band = np.where(
             bought, np.searchsorted(edges, np.nan_to_num(p_none), side="right"), len(_BANDS) - 1
@@ -360,6 +477,7 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
             g.typical_gap_days,
             s.frequency,
             s.last_order_row,
+            unpriced,
         )
 
     def _check_finite(self, batch: CustomerBatch, c: _Columns, bought: NDArray[np.bool_]) -> None:
@@ -370,13 +488,14 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
             due |= {"p_alive", "p_no_purchase", "expected_purchases"}
             if state is not None and state.gamma_gamma is not None:
                 due |= {"expected_order_value", "predicted_value"}
+        priced = bought & (c.unpriced == _PRICED)
         bad_rows = np.zeros(batch.n_customers, dtype=np.bool_)
         names = []
         for name in _VALUES:
             col: NDArray[np.float64] = getattr(c, name)
             bad = np.isinf(col)
             if name in due:
-                bad |= bought & np.isnan(col)
+                bad |= (priced if name in _SPEND_VALUES else bought) & np.isnan(col)
             if bad.any():
                 names.append(name)
                 bad_rows |= bad
@@ -406,13 +525,14 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
         if self.config.method == "gap":
             slots.append(ReasonSlot("churn.gap_ratio", bought, last))
         else:
-            # With a spend model every buyer has a (finite) predicted value.
+            # With a spend model a buyer has a finite predicted value, or a reason
+            # why there is none (no finite mean spend; repeat purchases worth 0).
             priced = state is not None and state.gamma_gamma is not None
             slots += [
                 ReasonSlot("churn.p_no_purchase", bought, last),
                 ReasonSlot("churn.recency", bought, last),
                 ReasonSlot("churn.p_alive", bought, last),
-                ReasonSlot("churn.predicted_value", bought, last)
+                ReasonSlot(_SPEND_CODES, bought, last, index=c.unpriced)
                 if priced
                 else ReasonSlot("churn.no_spend_model", bought),
             ]
@@ -527,6 +647,25 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
                 weight=0.0,
                 evidence=evidence,
             )
+        if code == "churn.no_finite_mean":
+            gg = state.gamma_gamma
+            assert gg is not None
+            return Reason(
+                code=code,
+                message=f"No predicted value: the spend model's q is {gg['q']:.3g} (p "
+                f"{gg['p']:.3g}), so the expected order value of a customer with "
+                f"{frequency:.0f} repeat purchase day(s) is unbounded (the population's "
+                "mean spend does not exist); predicted_value is None.",
+                weight=0.0,
+            )
+        if code == "churn.zero_value_repeats":
+            return Reason(
+                code=code,
+                message="No predicted value: the repeat purchases are worth 0 in all, and "
+                "the spend model (Gamma-Gamma) describes positive order values only; such "
+                f"customers ({state.n_zero_value_repeats} at fit) are left out of its fit.",
+                weight=0.0,
+            )
         if code == "churn.no_spend_model":
             return Reason(
                 code=code,
@@ -560,6 +699,13 @@ def _last_order_ids(batch: CustomerBatch, last_order_row: NDArray[np.int64]) -> 
     offsets.flags.writeable = False
     positions.flags.writeable = False
     return Ragged(offsets, positions, batch.order_ids)
+
+
+def _zero_value_repeats(
+    frequency: NDArray[np.float64], monetary_value: NDArray[np.float64]
+) -> NDArray[np.bool_]:
+    """Repeat buyers whose repeat purchases are worth 0 in all (Gamma-Gamma cannot model them)."""
+    return np.asarray((frequency > 0) & (monetary_value <= 0), dtype=np.bool_)
 
 
 def _positive(gap: float | None) -> float | None:

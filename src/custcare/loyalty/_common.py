@@ -13,9 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from custcare.batch import SECONDS_PER_DAY, CustomerBatch
 from custcare.batch._order import sort_orders
 from custcare.errors import DataError
+from custcare.models import minor_unit_digits
 from custcare.scoring import Ragged
 
 __all__ = [
+    "MAX_DAYS",
     "Code",
     "LevelLabel",
     "cents",
@@ -24,12 +26,16 @@ __all__ = [
     "format_money",
     "from_epoch_seconds",
     "ids_by_customer",
+    "minor_digits",
     "order_ids",
     "searchsorted",
     "window_seconds",
 ]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+MAX_DAYS = 36_500
+"""The longest window or grace period a loyalty config accepts: a hundred years."""
 
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 """A stable machine code: lower-case letters, digits and underscores."""
@@ -50,34 +56,54 @@ class LevelLabel(BaseModel):
     label_en: Annotated[str, Field(min_length=1)]
 
 
-def cents(amounts: NDArray[np.float64]) -> NDArray[np.int64]:
-    """Amounts as whole cents (1/100 of the currency unit), so sums are exact.
+def minor_digits(currency: str | None) -> int:
+    """Decimal places of the currency's minor unit (2 when there is no currency).
+
+    Examples:
+        >>> minor_digits("CNY"), minor_digits("JPY"), minor_digits("KWD"), minor_digits(None)
+        (2, 0, 3, 2)
+    """
+    return 2 if currency is None else minor_unit_digits(currency)
+
+
+def cents(amounts: NDArray[np.float64], digits: int = 2) -> NDArray[np.int64]:
+    """Amounts as whole minor units (1/10^digits of the currency unit), so sums are exact.
+
+    Amounts in a valid batch are whole minor units below `custcare.models.MAX_AMOUNT`
+    and each customer's orders together below `custcare.batch.MAX_CUSTOMER_TOTAL`,
+    so every per-customer sum of these integers is below 10^15: exact in float64
+    (``np.bincount`` weights) and far from int64 overflow.
 
     Examples:
         >>> cents(np.array([9.9, 0.1, 2.67])).tolist()
         [990, 10, 267]
+        >>> cents(np.array([1.234]), digits=3).tolist()
+        [1234]
     """
-    return np.rint(np.asarray(amounts, dtype=np.float64) * 100.0).astype(np.int64)
+    return np.rint(np.asarray(amounts, dtype=np.float64) * 10.0**digits).astype(np.int64)
 
 
-def decimal_from_cents(value: float | int | np.integer[Any] | np.floating[Any]) -> Decimal:
-    """A whole number of cents as a two-decimal `Decimal`.
+def decimal_from_cents(
+    value: float | int | np.integer[Any] | np.floating[Any], digits: int = 2
+) -> Decimal:
+    """A whole number of minor units as a `Decimal` with ``digits`` places.
 
     Examples:
-        >>> decimal_from_cents(32000)
-        Decimal('320.00')
+        >>> decimal_from_cents(32000), decimal_from_cents(1234, digits=3)
+        (Decimal('320.00'), Decimal('1.234'))
     """
-    return Decimal(round(float(value))).scaleb(-2).quantize(Decimal("0.01"))
+    return Decimal(round(float(value))).scaleb(-digits).quantize(Decimal(1).scaleb(-digits))
 
 
 def format_money(amount: Decimal | float, currency: str) -> str:
-    """Money for messages: two decimals, thousands separated, then the currency.
+    """Money for messages: the currency's minor-unit places, thousands separated.
 
     Examples:
-        >>> format_money(Decimal("3210.5"), "CNY")
-        '3,210.50 CNY'
+        >>> format_money(Decimal("3210.5"), "CNY"), format_money(Decimal("1.234"), "KWD")
+        ('3,210.50 CNY', '1.234 KWD')
     """
-    return f"{Decimal(str(amount)).quantize(Decimal('0.01')):,} {currency}"
+    digits = minor_unit_digits(currency) if len(currency) == 3 else 2
+    return f"{Decimal(str(amount)).quantize(Decimal(1).scaleb(-digits)):,} {currency}"
 
 
 def from_epoch_seconds(seconds: float, tz: Any) -> datetime:

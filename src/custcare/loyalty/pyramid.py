@@ -8,6 +8,7 @@ from a churn-risk or predicted-value model.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,23 +18,25 @@ from typing import Annotated, Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 from typing_extensions import Self
 
-from custcare.batch import CustomerBatch, from_histories, to_epoch_seconds
+from custcare.batch import CustomerBatch, to_epoch_seconds
 from custcare.errors import CustcareUsageError, DataError
 from custcare.loyalty._common import (
+    MAX_DAYS,
     LevelLabel,
     cents,
     decimal_from_cents,
     format_money,
     ids_by_customer,
+    minor_digits,
     searchsorted,
     window_seconds,
 )
 from custcare.loyalty._value import HasPredictedValue
-from custcare.models import AwareDatetime, CustomerHistory, Money
+from custcare.models import CustomerHistory, Money
 from custcare.scoring import (
     BatchScores,
     PopulationScorer,
@@ -50,6 +53,7 @@ from custcare.scoring import (
     check_as_of,
     check_upstream_rows,
 )
+from custcare.scoring._scorer import FittedState, check_existing
 
 __all__ = [
     "DEFAULT_PYRAMID_LEVELS",
@@ -102,7 +106,7 @@ class PyramidConfig(ScorerConfig):
         future_weight: Weight of the future value term, when one is given. The
             ``churn.risk`` scorer predicts future *spend*: set this to your margin
             rate (e.g. 0.3) to put it on the gross-profit scale of the default value.
-        window_days: Count orders of the last ``window_days`` days; None: all.
+        window_days: Count orders of the last ``window_days`` days (1 .. 36,500); None: all.
 
     Examples:
         >>> PyramidConfig(cuts=(0.1, 0.3, 0.6), levels=[
@@ -118,7 +122,7 @@ class PyramidConfig(ScorerConfig):
     order_handling_cost: Money = Decimal(0)
     unit_handling_cost: Money = Decimal(0)
     future_weight: Weight = 1.0
-    window_days: Annotated[int, Field(ge=1)] | None = None
+    window_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = None
 
     @field_validator("cuts")
     @classmethod
@@ -162,8 +166,12 @@ class PyramidConfig(ScorerConfig):
         return self
 
 
-class PyramidState(BaseModel):
+class PyramidState(FittedState):
     """The fitted population: its values (ascending), total and level cut ranks.
+
+    Checked on load: values finite and ascending, one per customer; the total is
+    the sum of the positive values; cut ranks non-decreasing in ``0..n_customers``
+    (and, by the scorer, one per level but the last); no unknown keys.
 
     Attributes:
         values: Every fitted customer's value, ascending (for ranks).
@@ -173,6 +181,7 @@ class PyramidState(BaseModel):
         fitted_as_of: The moment the population was taken at.
         currency: Currency of the amounts; None when no orders.
         future_included: Whether a future value term was given at fit.
+        n_not_yet_created: Customers left out: created after ``fitted_as_of``.
 
     Examples:
         >>> from custcare.datasets import sample_shop
@@ -182,15 +191,37 @@ class PyramidState(BaseModel):
         (60, (12, 30))
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     values: tuple[float, ...]
     total_value: Annotated[float, Field(ge=0)]
-    cut_ranks: tuple[int, ...]
+    cut_ranks: tuple[Annotated[int, Field(ge=0)], ...]
     n_customers: Annotated[int, Field(ge=1)]
-    fitted_as_of: AwareDatetime
-    currency: str | None
     future_included: bool
+
+    @model_validator(mode="after")
+    def _check_population(self) -> PyramidState:
+        values = np.asarray(self.values, dtype=np.float64)
+        if values.size != self.n_customers:
+            raise PydanticCustomError(
+                "inconsistent_state",
+                "values holds {k} values for n_customers {n}: one per fitted customer",
+                {"k": int(values.size), "n": self.n_customers},
+            )
+        if values.size > 1 and bool(np.any(values[1:] < values[:-1])):
+            raise PydanticCustomError("values_not_sorted", "values must be ascending")
+        total = float(np.maximum(values, 0.0).sum())
+        if not math.isclose(self.total_value, total, rel_tol=1e-9, abs_tol=1e-9):
+            raise PydanticCustomError(
+                "inconsistent_state",
+                "total_value is not the sum of the positive values (the share denominator)",
+            )
+        ranks = self.cut_ranks
+        if any(b < a for a, b in itertools.pairwise(ranks)) or any(
+            r > self.n_customers for r in ranks
+        ):
+            raise PydanticCustomError(
+                "cut_ranks_invalid", "cut_ranks must be non-decreasing ranks in 0..n_customers"
+            )
+        return self
 
 
 class PyramidResult(ScoreResult):
@@ -273,12 +304,13 @@ class PyramidScores(BatchScores):
 
 @dataclass(frozen=True)
 class _Parts:
-    revenue: NDArray[np.int64]  # cents
-    margin_known: NDArray[np.int64]  # cents
-    revenue_unknown: NDArray[np.int64]  # cents
+    revenue: NDArray[np.int64]  # whole minor units (cents for CNY)
+    margin_known: NDArray[np.int64]  # minor units
+    revenue_unknown: NDArray[np.int64]  # minor units
     orders: NDArray[np.int64]
     units: NDArray[np.int64]
     current: NDArray[np.float64]
+    digits: int  # decimal places of the currency's minor unit
 
 
 class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]):
@@ -335,10 +367,12 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
             batch.order_time > as_of_s - window_seconds(cfg.window_days)
         )
         cust = batch.order_customer[sel]
-        total = cents(batch.order_total[sel])
+        digits = minor_digits(batch.currency)
+        scale = 10.0**digits
+        total = cents(batch.order_total[sel], digits)
         cost = batch.order_cost[sel]
         known = ~np.isnan(cost)
-        margin = np.where(known, total - cents(np.nan_to_num(cost)), 0)
+        margin = np.where(known, total - cents(np.nan_to_num(cost), digits), 0)
 
         def per_customer(values: NDArray[Any]) -> NDArray[np.int64]:
             return np.bincount(cust, weights=values, minlength=n).astype(np.int64)
@@ -350,12 +384,12 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
         units = per_customer(batch.order_units[sel])
         current = (
             cfg.margin_weight
-            * (margin_known / 100.0 + cfg.unknown_cost_margin_rate * revenue_unknown / 100.0)
-            + cfg.revenue_weight * revenue / 100.0
+            * (margin_known / scale + cfg.unknown_cost_margin_rate * revenue_unknown / scale)
+            + cfg.revenue_weight * revenue / scale
             - float(cfg.order_handling_cost) * orders
             - float(cfg.unit_handling_cost) * units
         )
-        return _Parts(revenue, margin_known, revenue_unknown, orders, units, current)
+        return _Parts(revenue, margin_known, revenue_unknown, orders, units, current, digits)
 
     def _future(self, future_value: ArrayLike | None, n: int) -> NDArray[np.float64]:
         if future_value is None:
@@ -373,6 +407,13 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
 
     def _fit_batch(self, batch: CustomerBatch, *, as_of: datetime) -> PyramidState:
         return self._fit_values(batch, as_of, None)
+
+    def _check_state(self, state: PyramidState) -> None:
+        if len(state.cut_ranks) != len(self.config.cuts):
+            raise DataError(
+                f"{self.name}: the saved state has {len(state.cut_ranks)} cut rank(s) but "
+                f"the saved config {len(self.config.cuts)} cut(s): they do not belong together"
+            )
 
     def _fit_upstream(
         self,
@@ -436,11 +477,13 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
             True
         """
         as_of = check_as_of(as_of)
-        if isinstance(data, CustomerBatch):
-            batch = data.until(as_of)
-        else:
-            batch = from_histories([h.until(as_of) for h in data])
-        self.state_ = self._fit_values(batch, as_of, future_value)
+        n_given = len(data.customer_ids) if isinstance(data, CustomerBatch) else len(data)
+        future = None if future_value is None else self._future(future_value, n_given)
+        batch, kept = self._population_as_of(data, as_of)
+        if future is not None and kept is not None:
+            future = future[kept]
+        state = self._fit_values(batch, as_of, future)
+        self.state_ = self._stamp(state, 0 if kept is None else n_given - int(kept.size))
         return self
 
     # --- the future value offered by upstream ----------------------------------------------
@@ -562,6 +605,13 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
         """
         self._check_ready()
         as_of = check_as_of(as_of)
+        if not isinstance(batch, CustomerBatch):
+            raise CustcareUsageError(
+                f"{self.name}: score_batch() takes a CustomerBatch, got {type(batch).__name__}",
+                code="bad_argument",
+            )
+        check_existing(batch, as_of, self.name)
+        self._check_currency(batch.currency)
         offered = self._offered(batch, upstream, future_value)
         return self._place_all(batch.until(as_of), as_of, offered)
 
@@ -640,7 +690,7 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
                 "share": share,
                 "current_value": parts.current,
                 "future_value": future,
-                "revenue": parts.revenue / 100.0,
+                "revenue": parts.revenue / 10.0**parts.digits,
                 "customer_value": np.clip(1.0 - (rank - 1) / state.n_customers, 0.0, 1.0),
             },
             reasons=reasons,
@@ -654,7 +704,8 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
         One sort by (customer, -contribution, id), then the first 5 of each customer.
         """
         cfg = self.config
-        total = cents(batch.order_total) / 100.0
+        digits = minor_digits(batch.currency)
+        total = cents(batch.order_total, digits) / 10.0**digits
         cost = batch.order_cost
         margin = np.where(np.isnan(cost), cfg.unknown_cost_margin_rate * total, total - cost)
         contribution = cfg.margin_weight * margin + cfg.revenue_weight * total
@@ -681,6 +732,10 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
         label = cfg.levels[lvl - 1]
         currency = batch.currency if facts.has_orders[i] else None
         money_in = currency or state.currency or ""
+
+        def money(minor: int) -> str:
+            return format_money(decimal_from_cents(minor, parts.digits), money_in).strip()
+
         value, future = float(facts.value[i]), float(facts.future[i])
         revenue, unknown = int(parts.revenue[i]), int(parts.revenue_unknown[i])
         out: list[Reason] = []
@@ -696,7 +751,7 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
                         code=code,
                         message=(
                             f"Cost unknown for {int(facts.n_unknown[i])} order(s) "
-                            f"({format_money(decimal_from_cents(unknown), money_in).strip()} "
+                            f"({money(unknown)} "
                             f"paid): margin assumed at {cfg.unknown_cost_margin_rate:.0%} of "
                             "the amount paid."
                         ),
@@ -742,8 +797,8 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
             share=float(facts.share[i]),
             current_value=float(parts.current[i]),
             future_value=future,
-            revenue=decimal_from_cents(revenue),
-            margin_known=decimal_from_cents(int(parts.margin_known[i])),
+            revenue=decimal_from_cents(revenue, parts.digits),
+            margin_known=decimal_from_cents(int(parts.margin_known[i]), parts.digits),
             cost_known_share=1.0 if revenue == 0 else (revenue - unknown) / revenue,
             currency=currency,
         )
@@ -770,8 +825,9 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
         cfg = self.config
 
         def money(c: int | float) -> str:
-            return format_money(decimal_from_cents(c), currency).strip()
+            return format_money(decimal_from_cents(c, parts.digits), currency).strip()
 
+        scale = 10.0**parts.digits
         orders = int(parts.orders[i])
         if orders == 0:
             return Reason(
@@ -788,11 +844,11 @@ class PyramidScorer(PopulationScorer[PyramidConfig, PyramidResult, PyramidState]
         if cfg.revenue_weight:
             terms.append(f"revenue {money(int(parts.revenue[i]))}" + _times(cfg.revenue_weight))
         if cfg.order_handling_cost:
-            terms.append(f"minus handling {money(float(cfg.order_handling_cost) * 100 * orders)}")
+            terms.append(f"minus handling {money(float(cfg.order_handling_cost) * scale * orders)}")
         if cfg.unit_handling_cost:
             units = int(parts.units[i])
             terms.append(
-                f"minus unit handling {money(float(cfg.unit_handling_cost) * 100 * units)}"
+                f"minus unit handling {money(float(cfg.unit_handling_cost) * scale * units)}"
             )
         return Reason(
             code="loyalty.pyramid.value",

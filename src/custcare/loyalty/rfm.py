@@ -15,20 +15,22 @@ from typing import Annotated, Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from custcare.batch import SECONDS_PER_DAY, CustomerBatch, to_epoch_seconds
 from custcare.errors import DataError
 from custcare.loyalty._common import (
+    MAX_DAYS,
     LevelLabel,
     cents,
     decimal_from_cents,
     format_money,
     ids_by_customer,
+    minor_digits,
     window_seconds,
 )
-from custcare.models import AwareDatetime, Money
+from custcare.models import Money
 from custcare.scoring import (
     BatchScores,
     PopulationScorer,
@@ -39,6 +41,7 @@ from custcare.scoring import (
     ScoreResult,
     ScorerTraits,
 )
+from custcare.scoring._scorer import FittedState
 
 __all__ = [
     "DEFAULT_SEGMENTS",
@@ -172,7 +175,8 @@ class RFMConfig(ScorerConfig):
         monetary_edges: Four fixed edges on completed spend (money: Decimal, int or
             string), or None. Scored like frequency.
         window_days: Count frequency and spend in the last ``window_days`` days
-            only; None counts the whole history. Recency always looks at all of it.
+            only (1 .. 36,500); None counts the whole history. Recency always looks
+            at all of it.
         segments: The segment table, first match wins; it must give every one of
             the 125 score combinations a segment.
 
@@ -184,7 +188,7 @@ class RFMConfig(ScorerConfig):
     recency_edges: tuple[NonNegative, NonNegative, NonNegative, NonNegative] | None = None
     frequency_edges: tuple[NonNegative, NonNegative, NonNegative, NonNegative] | None = None
     monetary_edges: tuple[Money, Money, Money, Money] | None = None
-    window_days: Annotated[int, Field(ge=1)] | None = None
+    window_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = None
     segments: tuple[RFMSegment, ...] = DEFAULT_SEGMENTS
 
     @field_validator("recency_edges", "frequency_edges", "monetary_edges")
@@ -258,8 +262,11 @@ class RFMConfig(ScorerConfig):
 Edges = tuple[float, float, float, float]
 
 
-class RFMState(BaseModel):
+class RFMState(FittedState):
     """The fitted edges (JSON-serialisable) and what they were learnt from.
+
+    Checked on load: edges finite, >= 0 and non-decreasing (learnt quantiles may
+    tie), ``n_buyers <= n_customers``, no unknown keys.
 
     Attributes:
         recency_edges: Days since the last completed order.
@@ -269,6 +276,7 @@ class RFMState(BaseModel):
         n_buyers: Of them, customers with a completed order (edges are learnt on these).
         fitted_as_of: The moment the population was taken at.
         currency: Currency of the spend, None when no orders.
+        n_not_yet_created: Customers left out: created after ``fitted_as_of``.
 
     Examples:
         >>> from custcare.datasets import sample_shop
@@ -277,15 +285,35 @@ class RFMState(BaseModel):
         (1.0, 2.0, 3.0, 7.0)
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     recency_edges: Edges
     frequency_edges: Edges
     monetary_edges: Edges
     n_customers: Annotated[int, Field(ge=0)]
     n_buyers: Annotated[int, Field(ge=0)]
-    fitted_as_of: AwareDatetime
-    currency: str | None
+
+    @field_validator("recency_edges", "frequency_edges", "monetary_edges")
+    @classmethod
+    def _check_edges(cls, value: Edges, info: Any) -> Edges:
+        if not all(v >= 0 for v in value):
+            raise PydanticCustomError(
+                "negative_edge", "{name} must be >= 0", {"name": info.field_name}
+            )
+        for i in range(1, len(value)):
+            if value[i] < value[i - 1]:
+                raise PydanticCustomError(
+                    "edges_decreasing",
+                    "{name}[{i}] is below {name}[{j}]: fitted edges never decrease",
+                    {"name": info.field_name, "i": i, "j": i - 1},
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _check_counts(self) -> RFMState:
+        if self.n_buyers > self.n_customers:
+            raise PydanticCustomError(
+                "inconsistent_state", "n_buyers exceeds n_customers in the fitted population"
+            )
+        return self
 
 
 class RFMResult(ScoreResult):
@@ -382,14 +410,18 @@ class _RFMColumns:
 def _values(
     batch: CustomerBatch, as_of_s: float, window_days: int | None
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
-    """Last purchase time and recency in days (NaN: no purchase), frequency, spend in cents."""
+    """Last purchase time and recency in days (NaN: no purchase), frequency, spend.
+
+    Spend is in whole minor units of the batch currency (`cents`).
+    """
     n = batch.n_customers
     last = batch.last_order_time(as_of_s)
     recency = (as_of_s - last) / SECONDS_PER_DAY
     sel = (batch.order_time <= as_of_s) & (batch.order_time > as_of_s - window_seconds(window_days))
     idx = batch.order_customer[sel]
     freq = np.bincount(idx, minlength=n).astype(np.int64)
-    spend = np.bincount(idx, weights=cents(batch.order_total[sel]), minlength=n).astype(np.int64)
+    amounts = cents(batch.order_total[sel], minor_digits(batch.currency))
+    spend = np.bincount(idx, weights=amounts, minlength=n).astype(np.int64)
     return last, recency, freq, spend
 
 
@@ -453,6 +485,8 @@ class RFMScorer(PopulationScorer[RFMConfig, RFMResult, RFMState]):
     def _fit_batch(self, batch: CustomerBatch, *, as_of: datetime) -> RFMState:
         cfg = self.config
         _, recency, freq, spend = _values(batch, to_epoch_seconds(as_of), cfg.window_days)
+        digits = minor_digits(batch.currency)
+        scale = 10.0**digits
         buyers = ~np.isnan(recency)
         n_buyers = int(buyers.sum())
 
@@ -480,7 +514,7 @@ class RFMScorer(PopulationScorer[RFMConfig, RFMResult, RFMState]):
         return RFMState(
             recency_edges=learn(cfg.recency_edges, recency, "recency"),
             frequency_edges=learn(cfg.frequency_edges, freq, "frequency"),
-            monetary_edges=learn(cfg.monetary_edges, spend / 100.0, "monetary", decimals=2),
+            monetary_edges=learn(cfg.monetary_edges, spend / scale, "monetary", decimals=digits),
             n_customers=batch.n_customers,
             n_buyers=n_buyers,
             fitted_as_of=as_of,
@@ -497,7 +531,7 @@ class RFMScorer(PopulationScorer[RFMConfig, RFMResult, RFMState]):
         none = np.isnan(recency)
         r = 5 - _bins(state.recency_edges, np.where(none, np.inf, recency))
         f = 1 + _bins(state.frequency_edges, freq)
-        m = 1 + _bins(state.monetary_edges, spend / 100.0)
+        m = 1 + _bins(state.monetary_edges, spend / 10.0 ** minor_digits(batch.currency))
         segment = np.where(none, no_purchase, table[r - 1, f - 1, m - 1])
         return _RFMColumns(last, recency, freq, spend, r, f, m, segment)
 
@@ -539,7 +573,7 @@ class RFMScorer(PopulationScorer[RFMConfig, RFMResult, RFMState]):
             {
                 "recency_days": cols.recency_days,
                 "frequency": cols.frequency,
-                "monetary": cols.monetary / 100.0,
+                "monetary": cols.monetary / 10.0 ** minor_digits(batch.currency),
                 "recency_score": cols.r,
                 "frequency_score": cols.f,
                 "monetary_score": cols.m,
@@ -570,7 +604,7 @@ class RFMScorer(PopulationScorer[RFMConfig, RFMResult, RFMState]):
         currency = batch.currency if has_orders[i] else None
         recency = float(cols.recency_days[i])
         frequency = int(cols.frequency[i])
-        monetary = decimal_from_cents(cols.monetary[i])
+        monetary = decimal_from_cents(cols.monetary[i], minor_digits(batch.currency))
         within = "" if cfg.window_days is None else f" in the last {cfg.window_days} days"
         out: list[Reason] = []
         for j, code in enumerate(reasons.codes_of(i)):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import Annotated, ClassVar, Literal
 
 import numpy as np
@@ -22,6 +22,7 @@ from pydantic_core import PydanticCustomError
 
 from custcare.batch import CustomerBatch, to_epoch_seconds
 from custcare.loyalty._common import (
+    MAX_DAYS,
     LevelLabel,
     cents,
     check_currency,
@@ -29,6 +30,7 @@ from custcare.loyalty._common import (
     format_money,
     from_epoch_seconds,
     ids_by_customer,
+    minor_digits,
     window_seconds,
 )
 from custcare.models import AwareDatetime, Money
@@ -146,11 +148,12 @@ class ThresholdConfig(ScorerConfig):
             first sets at least one condition; all conditioned levels set the same
             kinds of condition, with thresholds strictly increasing from level to level.
         window_days: Count spend and orders in the last ``window_days`` days (a
-            rolling window, ``(as_of - window, as_of]``); None counts the whole history.
+            rolling window, ``(as_of - window, as_of]``; 1 .. 36,500, i.e. up to a
+            hundred years); None counts the whole history.
         expires: With a window, a customer who no longer meets a level drops from
             it (after ``grace_days``). False: the best level ever reached is kept.
-        grace_days: Days a level is kept after the customer last met it. Needs
-            ``expires=True`` (without expiry levels are kept for ever anyway).
+        grace_days: Days a level is kept after the customer last met it, 0 .. 36,500.
+            Needs ``expires=True`` (without expiry levels are kept for ever anyway).
         currency: The currency of the amounts in ``levels``; orders in another
             currency are refused.
 
@@ -160,9 +163,9 @@ class ThresholdConfig(ScorerConfig):
     """
 
     levels: tuple[TierLevel, ...] = DEFAULT_LEVELS
-    window_days: Annotated[int, Field(ge=1)] | None = 365
+    window_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = 365
     expires: bool = True
-    grace_days: Annotated[int, Field(ge=0)] = 0
+    grace_days: Annotated[int, Field(ge=0, le=MAX_DAYS)] = 0
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "CNY"
 
     @field_validator("levels")
@@ -388,10 +391,15 @@ class ThresholdTierScorer(BaseScorer[ThresholdConfig, TierResult]):
 
     # --- the vectorised kernel, shared by both paths --------------------------------------
 
+    @property
+    def _digits(self) -> int:
+        """Decimal places of the minor unit of the config's currency."""
+        return minor_digits(self.config.currency)
+
     def _table(self) -> list[tuple[int | None, int | None, bool]]:
         return [
             (
-                None if lv.min_spend is None else _to_cents(lv.min_spend),
+                None if lv.min_spend is None else _to_cents(lv.min_spend, self._digits),
                 lv.min_orders,
                 lv.combine == "any",
             )
@@ -421,7 +429,7 @@ class ThresholdTierScorer(BaseScorer[ThresholdConfig, TierResult]):
         n = batch.n_customers
         keep = batch.order_time <= as_of_s
         cust, t = batch.order_customer[keep], batch.order_time[keep]
-        amount = cents(batch.order_total[keep])
+        amount = cents(batch.order_total[keep], self._digits)
         w = window_seconds(cfg.window_days)
         grace = window_seconds(cfg.grace_days) if cfg.expires else np.inf
 
@@ -481,7 +489,7 @@ class ThresholdTierScorer(BaseScorer[ThresholdConfig, TierResult]):
         in_window = np.where(
             held[cust], (t >= start) & (t < start + w), (t <= as_of_s) & (t > as_of_s - w)
         )
-        amount = cents(batch.order_total)
+        amount = cents(batch.order_total, self._digits)
         q_spend = np.bincount(cust[in_window], weights=amount[in_window], minlength=n)
         q_spend = q_spend.astype(np.int64)
         q_orders = np.bincount(cust[in_window], minlength=n).astype(np.int64)
@@ -539,10 +547,10 @@ class ThresholdTierScorer(BaseScorer[ThresholdConfig, TierResult]):
                 "level_rank": level_rank,
                 "label_zh": np.array([lv.label_zh for lv in labels])[level_rank],
                 "label_en": np.array([lv.label_en for lv in labels])[level_rank],
-                "window_spend": cols.spend_now / 100.0,
+                "window_spend": cols.spend_now / 10.0**self._digits,
                 "window_orders": cols.orders_now,
                 "held": held,
-                "gap_spend": cols.gap_spend / 100.0,
+                "gap_spend": cols.gap_spend / 10.0**self._digits,
                 "gap_orders": cols.gap_orders,
                 "customer_value": level_rank / len(cfg.levels),
             },
@@ -572,15 +580,17 @@ class ThresholdTierScorer(BaseScorer[ThresholdConfig, TierResult]):
             qualified_by = tuple(k for k in tier.conditions if met[k])
         met_until = from_epoch_seconds(start + w, as_of.tzinfo) if held else None
         held_until = (
-            from_epoch_seconds(start + w + cfg.grace_days * 86_400.0, as_of.tzinfo)
+            _moment_or_none(start + w + cfg.grace_days * 86_400.0, as_of)
             if held and cfg.expires
             else None
         )
         nxt = cfg.all_levels[peak + 1] if peak + 1 < len(cfg.all_levels) else None
         gap_spend, gap_orders = float(cols.gap_spend[i]), float(cols.gap_orders[i])
-        result_gap_spend = None if np.isnan(gap_spend) else decimal_from_cents(gap_spend)
+        result_gap_spend = (
+            None if np.isnan(gap_spend) else decimal_from_cents(gap_spend, self._digits)
+        )
         result_gap_orders = None if np.isnan(gap_orders) else int(gap_orders)
-        spend_now = decimal_from_cents(cols.spend_now[i])
+        spend_now = decimal_from_cents(cols.spend_now[i], self._digits)
         orders_now = int(cols.orders_now[i])
         q_spend, q_orders = int(facts.q_spend[i]), int(facts.q_orders[i])
         end = met_until if met_until is not None else as_of
@@ -613,7 +623,7 @@ class ThresholdTierScorer(BaseScorer[ThresholdConfig, TierResult]):
             window_orders=orders_now,
             held=held,
             qualified_by=qualified_by,
-            qualifying_spend=decimal_from_cents(q_spend),
+            qualifying_spend=decimal_from_cents(q_spend, self._digits),
             qualifying_orders=q_orders,
             met_until=met_until,
             held_until=held_until,
@@ -646,7 +656,7 @@ class ThresholdTierScorer(BaseScorer[ThresholdConfig, TierResult]):
     ) -> Reason:
         cfg = self.config
         name = f"{level.label_en} ({level.label_zh})"
-        money = format_money(decimal_from_cents(q_spend), cfg.currency)
+        money = format_money(decimal_from_cents(q_spend, self._digits), cfg.currency)
         if rank == 0:
             first = cfg.levels[0]
             return Reason(
@@ -739,8 +749,17 @@ class ThresholdTierScorer(BaseScorer[ThresholdConfig, TierResult]):
         )
 
 
-def _to_cents(amount: Decimal) -> int:
-    return int(amount.scaleb(2).to_integral_value())
+def _moment_or_none(seconds: float, as_of: datetime) -> datetime | None:
+    """The moment of epoch ``seconds`` in ``as_of``'s zone; None beyond the year 9999."""
+    try:
+        return from_epoch_seconds(seconds, as_of.tzinfo)
+    except OverflowError:
+        return None
+
+
+def _to_cents(amount: Decimal, digits: int) -> int:
+    """A threshold in whole minor units, rounded up: spend >= it iff spend >= ``amount``."""
+    return int(amount.scaleb(digits).to_integral_value(rounding=ROUND_CEILING))
 
 
 def _totals_before_exits(

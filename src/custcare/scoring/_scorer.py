@@ -6,20 +6,29 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
+from typing import Annotated, Any, ClassVar, Final, Generic, Protocol, TypeVar, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from typing_extensions import Self
 
 from custcare.batch import CustomerBatch, from_histories
-from custcare.errors import CustcareUsageError, DataError, NotFittedError
-from custcare.models import CustomerHistory
+from custcare.errors import (
+    ColumnError,
+    CustcareUsageError,
+    DataError,
+    NotFittedError,
+    NotYetCreatedError,
+)
+from custcare.models import AwareDatetime, CustomerHistory
 from custcare.scoring._batch import BatchScores, UpstreamScores, check_upstream_rows
 from custcare.scoring._result import ScoreResult
 
 __all__ = [
+    "STATE_FORMAT",
     "BaseScorer",
     "FittableScorer",
+    "FittedState",
     "PopulationScorer",
     "Scorer",
     "ScorerConfig",
@@ -34,6 +43,36 @@ StateT = TypeVar("StateT", bound=BaseModel)
 
 Upstream = Mapping[str, ScoreResult]
 """Results of the scorers a scorer requires, by registered name."""
+
+STATE_FORMAT: Final = "custcare.scorer/2"
+"""The format of `PopulationScorer.to_json` output; `from_json` reads only this one.
+
+Version 2 added the currency and the left-out count to every fitted state and
+checks every field on load.
+"""
+
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+
+class FittedState(BaseModel):
+    """Fields every built-in population scorer's fitted state shares.
+
+    Frozen, unknown keys refused, no NaN or infinity anywhere: a saved state that
+    breaks a rule is refused by `PopulationScorer.from_json` naming the field.
+
+    Attributes:
+        fitted_as_of: The moment the population was taken at.
+        currency: Currency of the amounts learnt from, None when the population
+            had no orders. Data in another currency is refused (`DataError`).
+        n_not_yet_created: Customers given to ``fit`` but created after
+            ``fitted_as_of``, left out of the population (not customers then).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    fitted_as_of: AwareDatetime
+    currency: CurrencyCode | None
+    n_not_yet_created: Annotated[int, Field(ge=0)] = 0
 
 
 class ScorerConfig(BaseModel):
@@ -132,6 +171,26 @@ class FittableScorer(Protocol):
     ) -> Any:
         """Learn the population state as of a moment."""
         ...
+
+
+def check_existing(batch: CustomerBatch, as_of: datetime, who: str) -> None:
+    """Refuse a batch with customers created after ``as_of`` (not customers then).
+
+    Raises:
+        ColumnError: on ``created_at``, rule ``created_after_as_of``, with the rows.
+    """
+    late = batch.created_after(as_of)
+    if late.any():
+        rows = np.flatnonzero(late)
+        raise ColumnError(
+            "created_at",
+            "created_after_as_of",
+            f"{who}: customer created after as_of {as_of.isoformat()}: not a customer "
+            "then, so it cannot be scored or fitted as of that moment; leave such rows "
+            "out with batch.existing_at(as_of)",
+            rows=rows[: ColumnError.MAX_ROWS].tolist(),
+            n_rows=rows.size,
+        )
 
 
 def check_as_of(as_of: object) -> datetime:
@@ -239,7 +298,9 @@ class BaseScorer(ABC, Generic[ConfigT, ResultT]):
                 code="bad_argument",
             )
         self._check_ready()
-        return self._score(history.until(as_of), as_of=as_of, upstream=upstream or {})
+        cut = history.until(as_of)  # NotYetCreatedError for a customer not created yet
+        self._check_currency(history.currency)
+        return self._score(cut, as_of=as_of, upstream=upstream or {})
 
     def score_many(
         self,
@@ -277,12 +338,20 @@ class BaseScorer(ABC, Generic[ConfigT, ResultT]):
             ]
         as_of = check_as_of(as_of)
         self._check_ready()
+        late = batch.created_after(as_of)
+        if late.any():  # as score() of that history would
+            first = histories[int(np.flatnonzero(late)[0])].customer
+            raise NotYetCreatedError(first.id, first.created_at, as_of)
+        self._check_currency(batch.currency)
         rows = [u or {} for u in ups]
         scores = self._scores_rows(batch.until(as_of), as_of=as_of, upstream=rows)
         return [scores.result(i) for i in range(len(histories))]  # type: ignore[misc]
 
     def _check_ready(self) -> None:
         """Raise if the scorer cannot score yet; population scorers check fit here."""
+
+    def _check_currency(self, currency: str | None) -> None:
+        """Raise if data in ``currency`` cannot be scored; population scorers check it."""
 
     def score_batch(
         self, batch: CustomerBatch, *, as_of: datetime, upstream: UpstreamScores | None = None
@@ -312,6 +381,8 @@ class BaseScorer(ABC, Generic[ConfigT, ResultT]):
                 code="bad_argument",
             )
         self._check_ready()
+        check_existing(batch, as_of, self.name)
+        self._check_currency(batch.currency)
         upstream = upstream or {}
         check_upstream_rows(upstream, batch.customer_ids, self.name)
         return self._scores_upstream(batch.until(as_of), as_of=as_of, upstream=upstream)
@@ -354,6 +425,16 @@ class PopulationScorer(BaseScorer[ConfigT, ResultT], Generic[ConfigT, ResultT, S
     ``fit`` stores the learned state in ``state_`` (a frozen pydantic model, so it
     serialises to JSON) and returns the scorer. Scoring before ``fit`` raises
     `NotFittedError`. `to_json` and `from_json` persist config and state.
+
+    The rules every population scorer shares, written once here:
+
+    * the population as of ``as_of`` is the customers created by then: ``fit``
+      leaves later ones out and counts them (``state.n_not_yet_created``);
+    * a state that is a `FittedState` records its currency, and data in another
+      currency is refused at scoring (`DataError`): amounts in two currencies are
+      never compared or blended;
+    * `from_json` reads only `STATE_FORMAT` and validates every field of the
+      state, so a corrupt file fails on load (`DataError`), not at scoring.
     """
 
     state_model: ClassVar[type[BaseModel]]
@@ -388,20 +469,77 @@ class PopulationScorer(BaseScorer[ConfigT, ResultT], Generic[ConfigT, ResultT, S
             custcare.errors.DataError: if the population cannot be learnt from.
         """
         as_of = check_as_of(as_of)
-        if isinstance(data, CustomerBatch):
-            batch = data.until(as_of)
-        else:
-            batch = from_histories([h.until(as_of) for h in data])
+        n_given = len(data.customer_ids) if isinstance(data, CustomerBatch) else len(data)
         if isinstance(upstream, Mapping):
-            check_upstream_rows(upstream, batch.customer_ids, self.name)
-        elif upstream is not None and len(upstream) != batch.n_customers:
+            if isinstance(data, CustomerBatch):
+                check_existing(data, as_of, self.name)
+            check_upstream_rows(upstream, self._ids(data), self.name)
+        elif upstream is not None and len(upstream) != n_given:
             raise CustcareUsageError(
-                f"{self.name}: upstream has {len(upstream)} entries for "
-                f"{batch.n_customers} customers",
+                f"{self.name}: upstream has {len(upstream)} entries for {n_given} customers",
                 code="bad_argument",
             )
-        self.state_ = self._fit_upstream(batch, as_of=as_of, upstream=upstream)
+        batch, kept = self._population_as_of(data, as_of)
+        if isinstance(upstream, Mapping) and kept is not None:
+            raise DataError(
+                f"{self.name}: {n_given - kept.size} customer(s) were created after as_of "
+                f"{as_of.isoformat()}, but the upstream scores cover them; leave them out "
+                "of the data and of the upstream run first"
+            )
+        if upstream is not None and not isinstance(upstream, Mapping) and kept is not None:
+            upstream = [upstream[int(i)] for i in kept]
+        state = self._fit_upstream(batch, as_of=as_of, upstream=upstream)
+        self.state_ = self._stamp(state, 0 if kept is None else n_given - kept.size)
         return self
+
+    @staticmethod
+    def _ids(data: Sequence[CustomerHistory] | CustomerBatch) -> Any:
+        if isinstance(data, CustomerBatch):
+            return data.customer_ids
+        return np.asarray([h.customer.id for h in data], dtype=np.str_)
+
+    def _population_as_of(
+        self, data: Sequence[CustomerHistory] | CustomerBatch, as_of: datetime
+    ) -> tuple[CustomerBatch, Any]:
+        """The population as of ``as_of``, cut there, and the kept rows (None: all kept).
+
+        Customers created after ``as_of`` were not customers then: they are left out
+        (`custcare.models.population_until`, `CustomerBatch.existing_at`).
+        """
+        if isinstance(data, CustomerBatch):
+            late = data.created_after(as_of)
+            kept = np.flatnonzero(~late) if late.any() else None
+            return data.existing_at(as_of).until(as_of), kept
+        if not all(isinstance(h, CustomerHistory) for h in data):
+            bad = next(h for h in data if not isinstance(h, CustomerHistory))
+            raise CustcareUsageError(
+                f"{self.name}: fit() takes CustomerHistory objects or a CustomerBatch, "
+                f"got a {type(bad).__name__}",
+                code="bad_argument",
+            )
+        exists = np.asarray([h.customer.created_at <= as_of for h in data], dtype=np.bool_)
+        kept = None if exists.all() else np.flatnonzero(exists)
+        return from_histories(
+            [h.until(as_of) for h, e in zip(data, exists, strict=True) if e]
+        ), kept
+
+    def _stamp(self, state: StateT, n_not_yet_created: int) -> StateT:
+        """The state with the count of customers left out as not yet created."""
+        if isinstance(state, FittedState) and state.n_not_yet_created != n_not_yet_created:
+            return state.model_copy(update={"n_not_yet_created": n_not_yet_created})
+        return state
+
+    def _check_currency(self, currency: str | None) -> None:
+        """Refuse data in another currency than the fitted state's."""
+        state = self.state_
+        if not isinstance(state, FittedState) or state.currency is None or currency is None:
+            return
+        if currency != state.currency:
+            raise DataError(
+                f"{self.name}: fitted on amounts in {state.currency}, but the data are in "
+                f"{currency}; amounts in two currencies cannot be compared: fit on data in "
+                f"{currency}, or convert the amounts to {state.currency} first"
+            )
 
     def _fit_upstream(
         self,
@@ -443,6 +581,7 @@ class PopulationScorer(BaseScorer[ConfigT, ResultT], Generic[ConfigT, ResultT, S
             True
         """
         payload = _Persisted(
+            format=STATE_FORMAT,
             scorer=self.name,
             config=self._config.model_dump(mode="json"),
             state=None if self.state_ is None else self.state_.model_dump(mode="json"),
@@ -450,24 +589,54 @@ class PopulationScorer(BaseScorer[ConfigT, ResultT], Generic[ConfigT, ResultT, S
         return payload.model_dump_json()
 
     @classmethod
-    def from_json(cls, data: str) -> Self:
-        """Rebuild a scorer, fitted or not, from `to_json` output."""
-        payload = _Persisted.model_validate_json(data)
+    def from_json(cls, data: str | bytes) -> Self:
+        """Rebuild a scorer, fitted or not, from `to_json` output.
+
+        Everything is checked on load, so a damaged or edited file fails here and
+        not later at scoring: the format (`STATE_FORMAT`), the scorer name, the
+        config, and every field of the state (unknown keys, NaN or infinity, and
+        each state's own rules, e.g. increasing edges, sorted values).
+
+        Raises:
+            DataError: if the JSON is not a valid saved scorer of this kind (the
+                message names the format, or each field and rule that failed).
+            CustcareUsageError: if it holds another scorer (``bad_argument``).
+        """
+        try:
+            payload = _Persisted.model_validate_json(data)
+        except ValidationError as exc:
+            raise DataError(f"{cls.name}: not a saved scorer ({STATE_FORMAT}): {exc}") from exc
+        if payload.format != STATE_FORMAT:
+            raise DataError(
+                f"{cls.name}: saved in format {payload.format!r}; this version of custcare "
+                f"reads {STATE_FORMAT!r} only: fit again and save with to_json()"
+            )
         if payload.scorer != cls.name:
             raise CustcareUsageError(
                 f"this JSON holds scorer {payload.scorer!r}, not {cls.name!r}",
                 code="bad_argument",
             )
-        scorer = cls(payload.config)
+        try:
+            scorer = cls(payload.config)
+        except ValidationError as exc:
+            raise DataError(f"{cls.name}: the saved config is not valid: {exc}") from exc
         if payload.state is not None:
-            scorer.state_ = cls.state_model.model_validate(payload.state)  # type: ignore[assignment]
+            try:
+                state = cls.state_model.model_validate(payload.state)
+            except ValidationError as exc:
+                raise DataError(f"{cls.name}: the saved state is not valid: {exc}") from exc
+            scorer._check_state(state)  # type: ignore[arg-type]
+            scorer.state_ = state  # type: ignore[assignment]
         return scorer
+
+    def _check_state(self, state: StateT) -> None:
+        """Raise `DataError` if a loaded state does not fit this scorer's config."""
 
 
 class _Persisted(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
-    format: str = "custcare.scorer/1"
+    format: str
     scorer: str
     config: dict[str, Any]
     state: dict[str, Any] | None
