@@ -379,10 +379,38 @@ def test_decimal_money_from_each_library() -> None:
 def test_decimal_is_converted_to_the_nearest_float() -> None:
     df = _pandas()
     df["amount"] = pd.Series(
-        [Decimal("0.1"), Decimal("1e-30"), Decimal(3), Decimal(0), Decimal("2.675")]
+        [Decimal("0.1"), Decimal("1E+2"), Decimal(3), Decimal(0), Decimal("2.67")]
     )
     batch, _ = _load(df)
-    assert batch.order_total.tolist() == [0.1, 1e-30, 2.675]
+    assert batch.order_total.tolist() == [0.1, 100.0, 2.67]
+
+
+def test_amounts_the_batch_refuses_are_rejected_row_by_row() -> None:
+    df = _pandas()
+    df["amount"] = pd.Series(
+        [Decimal("0.1"), Decimal("1e-30"), Decimal(3), Decimal(0), Decimal("2.675")]
+    )
+    with pytest.raises(ColumnError) as info:
+        _load(df)
+    assert (info.value.column, info.value.rule, info.value.rows) == (
+        "amount",
+        "sub_minor_unit",
+        (1, 4),
+    )
+    df["amount"] = [1e10, 1.0, 3.0, 0.0, 2.0]
+    _, report = _load(df, on_error="report")
+    assert [(r.column, r.rule, r.row) for r in report.rejections()] == [
+        ("amount", "amount_too_large", 0)
+    ]
+    # Rows 0 and 1 (both counted) of one customer whose units together pass the limit.
+    df["amount"] = [1.0, 1.0, 3.0, 0.0, 2.0]
+    df["user"] = ["u1", "u1", "u2", "u2", "u3"]
+    df["qty"] = [6 * 10**14, 6 * 10**14, 1, 1, 1]
+    _, report = _load(df, on_error="report")
+    assert [(r.column, r.rule, r.row) for r in report.rejections()] == [
+        ("qty", "customer_total_too_large", 0),
+        ("qty", "customer_total_too_large", 1),
+    ]
 
 
 # --- statuses -------------------------------------------------------------------------------

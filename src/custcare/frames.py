@@ -30,15 +30,23 @@ from custcare.batch import CustomerBatch
 from custcare.batch._columns import (
     _MAX_TIME,
     _MIN_TIME,
+    AMOUNT_TOO_LARGE,
+    CUSTOMER_TOTAL_TOO_LARGE,
+    MAX_CUSTOMER_TOTAL,
+    MAX_CUSTOMER_UNITS,
     _float_each,
     _is_amount_each,
     _is_str_each,
+    amount_too_large,
     blank_mask,
     check_currency,
     check_timezone,
+    customer_total_over,
     datetime64_seconds,
     duplicate_mask,
     hash_text,
+    sub_minor_unit,
+    sub_minor_unit_text,
 )
 from custcare.batch._records import DETAILED_RATINGS, NATURAL_MARKERS, CareRecords
 from custcare.errors import ColumnError, CustcareUsageError
@@ -47,6 +55,7 @@ from custcare.models import (
     ComplaintCategory,
     ComplaintChannel,
     OrderStatus,
+    minor_unit_digits,
 )
 
 if TYPE_CHECKING:  # narwhals is optional: imported when a function runs
@@ -811,6 +820,12 @@ def _units(table: _Table, column: str, rows: NDArray[np.bool_]) -> NDArray[np.in
         whole = np.isfinite(values) & (np.floor(values) == values) & (np.abs(values) < 2**62)
     table.reject(column, "not_an_integer", "units is not a whole number", ~whole & rows)
     table.reject(column, "greater_than_equal", "units must be >= 1", whole & (values < 1) & rows)
+    table.reject(
+        column,
+        "out_of_range",
+        f"number of units above {MAX_CUSTOMER_UNITS:,} (MAX_CUSTOMER_UNITS)",
+        whole & (values > MAX_CUSTOMER_UNITS) & rows,
+    )
     return np.where(whole, values, 1).astype(np.int64)
 
 
@@ -1959,6 +1974,14 @@ def batch_from_frames(
         else _flags(table, cols.discounted, counted)
     )
     code = _currency(table, cols.currency, currency, counted)
+    # The money rules of CustomerBatch.from_arrays, row by row, in the batch's currency.
+    digits = 2 if code is None else minor_unit_digits(code)
+    for column, amounts in ((cols.total, total), (cols.cost, cost)):
+        if column is not None:
+            too_large = amount_too_large(amounts) & np.isfinite(amounts)  # inf: not_finite
+            table.reject(column, "amount_too_large", AMOUNT_TOO_LARGE, too_large & counted)
+            off = sub_minor_unit(amounts, digits) & ~too_large
+            table.reject(column, "sub_minor_unit", sub_minor_unit_text(digits), off & counted)
     promised = _optional_times(
         table, cols.promised_delivery_at, "promised_delivery_at", zone, notes
     )
@@ -1997,6 +2020,21 @@ def batch_from_frames(
             "the order's customer was rejected in the customers table",
             in_table & (order_row < 0),
         )
+
+    # One customer's counted orders together stay within the batch's limits.
+    summed = counted & who_usable & ~rejections.mask("orders", m)
+    if summed.any():
+        code_of, _ = _factorize(who[summed])
+        k = int(code_of.max()) + 1
+        for column, values, limit in (
+            (cols.total, total, MAX_CUSTOMER_TOTAL),
+            (cols.cost, cost, MAX_CUSTOMER_TOTAL),
+            (cols.units, units, MAX_CUSTOMER_UNITS),
+        ):
+            if column is not None:
+                over = np.zeros(m, dtype=np.bool_)
+                over[summed] = customer_total_over(values[summed], code_of, k, limit)
+                table.reject(column, "customer_total_too_large", CUSTOMER_TOTAL_TOO_LARGE, over)
 
     if on_error == "raise":
         rejections.raise_first()

@@ -1,6 +1,8 @@
 """Columnar per-customer data for population work (vectorised numpy, no per-row loops)."""
 
 from custcare.batch._columns import (
+    MAX_CUSTOMER_TOTAL,
+    MAX_CUSTOMER_UNITS,
     SECONDS_PER_DAY,
     CustomerBatch,
     from_histories,
@@ -16,6 +18,8 @@ from custcare.batch._records import (
 
 __all__ = [
     "DETAILED_RATINGS",
+    "MAX_CUSTOMER_TOTAL",
+    "MAX_CUSTOMER_UNITS",
     "NATURAL_MARKERS",
     "SECONDS_PER_DAY",
     "CareRecords",

@@ -355,45 +355,60 @@ def _money(
     else:
         _check(name, "not_finite", "NaN or infinite amount", ~np.isfinite(vals))
     _check(name, "negative_amount", "amount must be >= 0", vals < 0)
+    _check(name, "amount_too_large", AMOUNT_TOO_LARGE, amount_too_large(vals))
+    _check(name, "sub_minor_unit", sub_minor_unit_text(digits), sub_minor_unit(vals, digits))
+    return _frozen(vals)
+
+
+AMOUNT_TOO_LARGE = f"amount must be below {_MAX_AMOUNT_FLOAT:,.0f} (custcare.models.MAX_AMOUNT)"
+CUSTOMER_TOTAL_TOO_LARGE = (
+    "a customer's orders together reach the supported limit or more (MAX_CUSTOMER_TOTAL "
+    "for money, MAX_CUSTOMER_UNITS for units); the rows are the orders of such customers"
+)
+
+
+def sub_minor_unit_text(digits: int) -> str:
+    """The message of the ``sub_minor_unit`` rule for a currency with ``digits`` decimals."""
+    return (
+        f"amount is not a whole number of the currency's minor units (1/{10**digits}); "
+        "round it first (custcare does not round money)"
+    )
+
+
+def amount_too_large(vals: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Where an amount is at or above `custcare.models.MAX_AMOUNT` (NaN: no)."""
     with np.errstate(invalid="ignore"):
-        _check(
-            name,
-            "amount_too_large",
-            f"amount must be below {_MAX_AMOUNT_FLOAT:,.0f} (custcare.models.MAX_AMOUNT)",
-            vals >= _MAX_AMOUNT_FLOAT,
-        )
+        return np.asarray(vals >= _MAX_AMOUNT_FLOAT)
+
+
+def sub_minor_unit(vals: NDArray[np.float64], digits: int) -> NDArray[np.bool_]:
+    """Where an amount is not a whole number of minor units (``digits`` decimals; NaN: no)."""
+    with np.errstate(invalid="ignore"):
         scaled = vals * 10.0**digits
         # Whole minor units, up to the float error of the decimal amount's nearest float.
         off = np.abs(scaled - np.rint(scaled)) > 8 * np.spacing(np.abs(scaled))
-    _check(
-        name,
-        "sub_minor_unit",
-        f"amount is not a whole number of the currency's minor units (1/{10**digits}); "
-        "round it first (custcare does not round money)",
-        off & ~np.isnan(vals),
+    return np.asarray(off & ~np.isnan(vals))
+
+
+def customer_total_over(
+    values: NDArray[Any], order_customer: NDArray[np.int64], n: int, limit: float
+) -> NDArray[np.bool_]:
+    """Per order: whether its customer's values (NaN left out) sum to ``limit`` or more."""
+    if values.size == 0:
+        return np.zeros(0, dtype=np.bool_)
+    per_customer = np.bincount(
+        order_customer, weights=np.nan_to_num(values.astype(np.float64)), minlength=n
     )
-    return _frozen(vals)
+    return np.asarray((per_customer >= limit)[order_customer])
 
 
 def _customer_totals(
     name: str, rule_values: NDArray[Any], order_customer: NDArray[np.int64], n: int, limit: float
 ) -> None:
     """Refuse the orders of customers whose values (NaN: left out) sum to ``limit`` or more."""
-    if rule_values.size == 0:
-        return
-    per_customer = np.bincount(
-        order_customer, weights=np.nan_to_num(rule_values.astype(np.float64)), minlength=n
-    )
-    over = per_customer >= limit
+    over = customer_total_over(rule_values, order_customer, n, limit)
     if over.any():
-        _fail(
-            name,
-            "customer_total_too_large",
-            f"a customer's orders together reach {limit:,.0f} or more, beyond the "
-            "supported range (MAX_CUSTOMER_TOTAL for money, MAX_CUSTOMER_UNITS for units); "
-            "the rows are the orders of such customers",
-            over[order_customer],
-        )
+        _fail(name, "customer_total_too_large", CUSTOMER_TOTAL_TOO_LARGE, over)
 
 
 def _units(name: str, values: ArrayLike, m: int) -> NDArray[np.int64]:

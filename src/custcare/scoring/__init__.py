@@ -23,8 +23,10 @@ from custcare.scoring._pipeline import (
 from custcare.scoring._registry import ENTRY_POINT_GROUP, ScorerInfo, available_scorers, get_scorer
 from custcare.scoring._result import Reason, ScoreResult
 from custcare.scoring._scorer import (
+    STATE_FORMAT,
     BaseScorer,
     FittableScorer,
+    FittedState,
     PopulationScorer,
     Scorer,
     ScorerConfig,
@@ -37,12 +39,14 @@ from custcare.scoring._table import Report, ResultTable
 __all__ = [
     "ENTRY_POINT_GROUP",
     "FAILED_REASON",
+    "STATE_FORMAT",
     "BaseScorer",
     "BatchScorer",
     "BatchScores",
     "CustomerValueScores",
     "ErrorMode",
     "FittableScorer",
+    "FittedState",
     "Pipeline",
     "PopulationScorer",
     "PredictedValueScores",

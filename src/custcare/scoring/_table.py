@@ -186,16 +186,10 @@ class ResultTable:
             ) from exc
         parts = self._parts()
         arrays = []
+        pools: dict[int, Any] = {}  # pools converted once; `parts` keeps them alive
         for _, values in parts:
             if isinstance(values, Ragged):
-                flat = pa.array(values.values, type=pa.string())
-                if isinstance(flat, pa.ChunkedArray):  # pyarrow splits big text arrays
-                    flat = flat.combine_chunks()
-                if values.values.size < 2**31:
-                    offsets = pa.array(values.offsets.astype(np.int32), type=pa.int32())
-                    arrays.append(pa.ListArray.from_arrays(offsets, flat))
-                else:  # pragma: no cover - over two billion ids
-                    arrays.append(pa.LargeListArray.from_arrays(pa.array(values.offsets), flat))
+                arrays.append(values.to_arrow(pools))
             elif values.dtype.kind == "f":
                 arrays.append(pa.array(values, from_pandas=True))  # NaN -> null
             elif values.dtype.kind == "U":
