@@ -17,6 +17,7 @@ from custcare.errors import (
     ColumnError,
     CustcareUsageError,
     DataError,
+    NaiveDatetimeError,
     NotFittedError,
     NotYetCreatedError,
 )
@@ -198,7 +199,7 @@ def check_as_of(as_of: object) -> datetime:
 
     Raises:
         CustcareUsageError: if it is not a datetime.
-        ValueError: if it is naive.
+        NaiveDatetimeError: (a ``ValueError``) if it is naive.
 
     Examples:
         >>> from datetime import datetime, timezone
@@ -211,10 +212,7 @@ def check_as_of(as_of: object) -> datetime:
             code="bad_argument",
         )
     if as_of.tzinfo is None or as_of.tzinfo.utcoffset(as_of) is None:
-        raise ValueError(
-            "as_of: datetime must be timezone-aware (got naive "
-            f"{as_of.isoformat()}); attach a tzinfo"
-        )
+        raise NaiveDatetimeError("as_of", as_of)
     return as_of
 
 
