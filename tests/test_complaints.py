@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -355,6 +356,11 @@ def test_queue_json_round_trip() -> None:
 SHOP = sample_shop()
 
 
+def _existing(histories: Iterable[CustomerHistory], as_of: datetime) -> list[CustomerHistory]:
+    """The customers that exist at ``as_of`` (scoring refuses the others)."""
+    return [h for h in histories if h.customer.created_at <= as_of]
+
+
 def _tiers(
     histories: list[CustomerHistory], as_of: datetime
 ) -> tuple[TierScores, list[dict[str, Any]]]:
@@ -367,14 +373,15 @@ def _tiers(
 @pytest.mark.parametrize("hours_before", [0, 40, 24 * 200])
 def test_batch_rows_equal_the_per_customer_results_on_the_sample_shop(hours_before: int) -> None:
     as_of = SHOP.as_of - timedelta(hours=hours_before)
+    histories = _existing(SHOP.histories, as_of)
     scorer = ComplaintPriorityScorer()
-    tiers, per_row = _tiers(SHOP.histories, as_of)
+    tiers, per_row = _tiers(histories, as_of)
     scores = scorer.score_batch(
-        from_histories(SHOP.histories), as_of=as_of, upstream={"loyalty.threshold": tiers}
+        from_histories(histories), as_of=as_of, upstream={"loyalty.threshold": tiers}
     )
     assert scores.reasons is not None
     busy = 0
-    for i, h in enumerate(SHOP.histories):
+    for i, h in enumerate(histories):
         direct = scorer.score(h, as_of=as_of, upstream=per_row[i])
         assert scores.reasons.codes_of(i) == direct.reason_codes
         for j, reason in enumerate(direct.reasons):
@@ -407,6 +414,7 @@ def test_batch_result_equals_score_on_generated_shops(
     population: list[CustomerHistory], days: int, hours: int
 ) -> None:
     as_of = datetime(2023, 1, 1, tzinfo=SH) + timedelta(days=days, hours=hours)
+    population = _existing(population, as_of)
     scorer = ComplaintPriorityScorer()
     tiers, per_row = _tiers(population, as_of)
     scores = scorer.score_batch(
