@@ -140,6 +140,9 @@ class _CrashesOnEmpty(ConstantScorer):
 
 
 class _Mutator(ConstantScorer):
+    # Per customer, so score_many hands it the histories themselves (not a batch).
+    traits: ClassVar[ScorerTraits] = ScorerTraits()
+
     def _score(self, history: CustomerHistory, *, as_of: datetime, upstream: Upstream) -> Any:
         object.__setattr__(history.customer, "region", "mutated")
         return super()._score(history, as_of=as_of, upstream=upstream)
