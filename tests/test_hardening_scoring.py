@@ -33,3 +33,27 @@ def test_a_naive_as_of_is_one_custcare_error_everywhere(call: object) -> None:
         call()  # type: ignore[operator]
     assert isinstance(info.value, CustcareError) and isinstance(info.value, ValueError)
     assert info.value.argument == "as_of"
+
+
+@pytest.mark.parametrize("model", ["review", "complaint"])
+def test_record_text_beyond_the_limit_is_refused_without_echoing_it(model: str) -> None:
+    from pydantic import ValidationError
+
+    from custcare import Complaint, Review
+    from custcare.models import MAX_RECORD_TEXT
+
+    text = "secret" + "x" * MAX_RECORD_TEXT
+    t0 = SHOP.as_of
+    build = {
+        "review": lambda: Review(id="r", customer_id="c", posted_at=t0, rating=1, text=text),
+        "complaint": lambda: Complaint(
+            id="q", customer_id="c", opened_at=t0, channel="phone", text=text
+        ),
+    }[model]
+    with pytest.raises(ValidationError) as info:
+        build()
+    (error,) = info.value.errors()
+    assert (error["loc"], error["type"]) == (("text",), "too_long")
+    assert "secret" not in str(info.value) and "secret" not in info.value.json()
+    ok = Review(id="r", customer_id="c", posted_at=t0, rating=1, text="y" * MAX_RECORD_TEXT)
+    assert len(ok.text) == MAX_RECORD_TEXT

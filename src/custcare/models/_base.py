@@ -23,6 +23,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     ModelWrapValidatorHandler,
     SerializerFunctionWrapHandler,
     ValidationError,
@@ -38,12 +39,14 @@ from custcare.errors import RedactedInput
 __all__ = [
     "MAX_AMOUNT",
     "MAX_QUANTITY",
+    "MAX_RECORD_TEXT",
     "MAX_UNIT_DECIMALS",
     "PERSONAL_KEYS",
     "AwareDatetime",
     "DomainModel",
     "Money",
     "NonEmptyStr",
+    "RecordText",
     "Text",
     "UnitMoney",
     "mask_email",
@@ -388,6 +391,13 @@ def require_unicode(value: str) -> str:
 
 Text = Annotated[str, AfterValidator(require_unicode)]
 """Any string that can be written as UTF-8 (lone surrogates are refused)."""
+
+MAX_RECORD_TEXT: Final = 1_000_000
+"""A review's or complaint's text is at most a million characters (memory stays
+bounded; the text classifier reads at most `custcare.text.MAX_TEXT_CHARS` of it)."""
+
+RecordText = Annotated[Text, Field(max_length=MAX_RECORD_TEXT)]
+"""The free text of a review or complaint: valid Unicode, up to `MAX_RECORD_TEXT`."""
 
 
 def _require_non_empty(value: str) -> str:

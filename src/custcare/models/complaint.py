@@ -15,7 +15,7 @@ from custcare.models._base import (
     AwareDatetime,
     DomainModel,
     NonEmptyStr,
-    Text,
+    RecordText,
     mask_text,
     raise_errors,
     rule_error,
@@ -93,7 +93,7 @@ class Complaint(DomainModel):
     order_id: NonEmptyStr | None = None
     opened_at: AwareDatetime
     channel: ComplaintChannel
-    text: Text = ""
+    text: RecordText = ""
     category: ComplaintCategory | None = None
     promised_by: AwareDatetime | None = Field(
         default=None, description="When the shop promised the customer a fix or an answer."

@@ -12,6 +12,7 @@ from custcare.models._base import (
     AwareDatetime,
     DomainModel,
     NonEmptyStr,
+    RecordText,
     Text,
     mask_text,
     raise_errors,
@@ -56,7 +57,7 @@ class Review(DomainModel):
     posted_at: AwareDatetime
     rating: Rating
     detailed: DetailedRatings | None = None
-    text: Text = ""
+    text: RecordText = ""
     language: Text | None = Field(
         default=None, description="BCP 47 tag of the text, e.g. 'zh', 'zh-Hant', 'en'."
     )
