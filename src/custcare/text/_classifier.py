@@ -720,7 +720,7 @@ class LexiconClassifier:
             matched by a prefix term); ``None`` for text no term matches (a run of
             ``!`` or of capitals).
 
-        Example:
+        Examples:
             >>> clf = LexiconClassifier()
             >>> [clf.term_of(s.text) for s in clf.classify("REFUNDED!! 退貨").signals["refund"]]
             ['refund*', '退货']
