@@ -27,7 +27,7 @@ from custcare.scoring._batch import (
     UpstreamScores,
 )
 from custcare.scoring._result import Reason, ScoreResult
-from custcare.scoring._scorer import FittableScorer, Scorer, check_as_of
+from custcare.scoring._scorer import FittableScorer, Scorer, check_as_of, check_existing
 from custcare.scoring._table import Report, ResultTable
 
 __all__ = [
@@ -219,7 +219,9 @@ class Pipeline:
 
         A scorer that uses others is fitted with their batch scores on the same
         population (e.g. the value pyramid with ``churn.risk``'s predicted value),
-        so fitting and scoring see the same inputs. Returns self.
+        so fitting and scoring see the same inputs. The population is the
+        customers that existed at ``as_of``: those created later are left out (as
+        `PopulationScorer.fit` does). Returns self.
 
         Args:
             data: Histories, or a `custcare.batch.CustomerBatch`.
@@ -232,6 +234,7 @@ class Pipeline:
         as_of = check_as_of(as_of)
         to_fit = [s for s in self._order if isinstance(s, FittableScorer) and not s.is_fitted]
         run = _Run(self, data, as_of, progress, total=1 + len(to_fit), errors="raise")
+        run.keep_existing(as_of)
         for scorer in to_fit:
             upstream = {name: run.scores_of(name) for name in _reads(scorer, run.names)}
             scorer.fit(run.batch, as_of=as_of, upstream=MappingProxyType(upstream) or None)
@@ -271,6 +274,10 @@ class Pipeline:
                 scorer and the customer.
             NotFittedError: if a population scorer is not fitted (call `fit`).
             CustcareUsageError: if ``errors`` is neither ``"raise"`` nor ``"collect"``.
+            ColumnError: (rule ``created_after_as_of``, the rows) if a customer was
+                created after ``as_of``; leave such customers out first
+                (`custcare.batch.CustomerBatch.existing_at`,
+                `custcare.models.population_until`).
 
         Examples:
             >>> from custcare.datasets import sample_shop
@@ -295,6 +302,7 @@ class Pipeline:
                 "before run"
             )
         run = _Run(self, data, as_of, progress, total=1 + len(self._order), errors=errors)
+        check_existing(run.batch, as_of, "Pipeline.run")  # not customers then: refused
         for scorer in self._order:
             run.scores_of(scorer.name)
             run.step("score", scorer.name)
@@ -339,6 +347,15 @@ class _Run:
             )
         self.ids = self.batch.customer_ids
         self.step("convert", None)
+
+    def keep_existing(self, as_of: datetime) -> None:
+        """Leave out the customers created after ``as_of`` (the population as of then)."""
+        late = self.batch.created_after(as_of)
+        if late.any():
+            self.batch = self.batch.existing_at(as_of)
+            if self.histories is not None:  # row k of the batch is history k
+                self.histories = [h for h, x in zip(self.histories, late, strict=True) if not x]
+            self.ids = self.batch.customer_ids
 
     def step(self, stage: Literal["convert", "fit", "score"], scorer: str | None) -> None:
         self.done += 1
