@@ -17,7 +17,12 @@ from numpy.typing import NDArray
 from pydantic import BaseModel
 
 from custcare.batch import CustomerBatch, from_histories
-from custcare.errors import CustcareError, CustcareUsageError, NotFittedError
+from custcare.errors import (
+    CustcareUsageError,
+    NotFittedError,
+    ScoringError,
+    ScoringErrorCode,
+)
 from custcare.models import CustomerHistory
 from custcare.scoring._batch import (
     BatchScorer,
@@ -68,79 +73,10 @@ Data = Sequence[CustomerHistory] | CustomerBatch
 ErrorMode = Literal["raise", "collect"]
 """What `Pipeline.run` does when a scorer fails: raise at once, or collect and go on."""
 
-ScoringErrorCode = Literal[
-    "raised",
-    "upstream_failed",
-    "not_a_result",
-    "wrong_scorer",
-    "wrong_customer",
-    "not_finite",
-    "wrong_rows",
-]
-"""Why a scorer's answer for a customer was refused (`ScoringError.code`)."""
-
 FAILED_REASON = "scoring.failed"
 """The reason code a customer's row carries for a scorer that failed for them."""
 
 _SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-class ScoringError(CustcareError):
-    """A scorer failed for a customer (or for a whole batch) during `Pipeline.run`.
-
-    The message names the scorer, the customer and what went wrong, never a
-    value of the customer's data: the exception a scorer raised is chained as
-    ``__cause__`` (its message may quote personal data, so it is not repeated).
-
-    Attributes:
-        scorer: The registered name of the scorer that failed.
-        customer_id: The customer it failed for; None when its batch path failed
-            for the whole batch (no customer can be singled out).
-        code: A stable slug (`ScoringErrorCode`): ``"raised"`` (it raised an
-            exception), ``"upstream_failed"`` (a scorer it requires failed),
-            ``"not_a_result"``, ``"wrong_scorer"``, ``"wrong_customer"`` (the
-            result names another customer), ``"not_finite"`` (a NaN or infinite
-            value), ``"wrong_rows"`` (batch scores for other customers).
-        detail: What went wrong, in words, without any value.
-        cause: The name of the exception type it raised, for ``"raised"``.
-
-    Examples:
-        >>> err = ScoringError("demo.plugin", "C0007", "raised", "it raised KeyError",
-        ...                    cause="KeyError")
-        >>> str(err)
-        "demo.plugin failed for customer 'C0007': it raised KeyError [code=raised]"
-        >>> isinstance(err, CustcareError)
-        True
-    """
-
-    def __init__(
-        self,
-        scorer: str,
-        customer_id: str | None,
-        code: ScoringErrorCode,
-        detail: str,
-        *,
-        cause: str | None = None,
-    ) -> None:
-        self.scorer = scorer
-        self.customer_id = customer_id
-        self.code: ScoringErrorCode = code
-        self.detail = detail
-        self.cause = cause
-        who = "the whole batch" if customer_id is None else f"customer {customer_id!r}"
-        super().__init__(f"{scorer} failed for {who}: {detail} [code={code}]")
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (
-            _rebuild_scoring_error,
-            (self.scorer, self.customer_id, self.code, self.detail, self.cause),
-        )
-
-
-def _rebuild_scoring_error(
-    scorer: str, customer_id: str | None, code: ScoringErrorCode, detail: str, cause: str | None
-) -> ScoringError:
-    return ScoringError(scorer, customer_id, code, detail, cause=cause)
 
 
 def _raised(scorer: str, customer_id: str | None, exc: BaseException) -> ScoringError:

@@ -16,7 +16,7 @@ from custcare.scoring._batch import BatchScores, Ragged
 from custcare.scoring._result import ScoreResult
 
 if TYPE_CHECKING:
-    from custcare.scoring._pipeline import ScoringError
+    from custcare.errors import ScoringError
 
 __all__ = ["Report", "ResultTable"]
 
