@@ -37,7 +37,10 @@ def _columns(draw: st.DrawFn) -> tuple[ReasonColumns, int]:
         cites = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, 11)), max_size=10))
         rows = np.array([r for r, _ in cites], dtype=np.int64)
         pos = np.array([p if shared else p * n + r for r, p in cites], dtype=np.int64)
-        slots.append(ReasonSlot(f"x.s{s}", present, Ragged.cite(rows, pos, pool, n)))
+        evidence = Ragged.cite(rows, pos, pool, n)
+        if slots and draw(st.booleans()):  # several reasons citing one list object
+            evidence = slots[-1].evidence
+        slots.append(ReasonSlot(f"x.s{s}", present, evidence))
     return ReasonColumns.build(n, slots), n
 
 

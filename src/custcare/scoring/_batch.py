@@ -144,9 +144,7 @@ class Ragged:
         cache = {} if pools is None else pools
         pool = cache.get(id(self.pool))
         if pool is None:
-            pool = pa.array(self.pool, type=pa.string())
-            if isinstance(pool, pa.ChunkedArray):  # pyarrow splits big text arrays
-                pool = pool.combine_chunks()
+            pool = arrow_text(self.pool)
             cache[id(self.pool)] = pool
         flat = pool.take(pa.array(self.index, type=pa.int64()))
         if isinstance(flat, pa.ChunkedArray):
@@ -155,6 +153,20 @@ class Ragged:
             offsets = pa.array(self.offsets.astype(np.int32), type=pa.int32())
             return pa.ListArray.from_arrays(offsets, flat)
         return pa.LargeListArray.from_arrays(pa.array(self.offsets), flat)  # pragma: no cover
+
+
+def arrow_text(values: NDArray[np.str_]) -> Any:
+    """A numpy text array as one ``pyarrow`` string array.
+
+    Through Python strings: pyarrow converts a ``<U`` array (UTF-32) several
+    times slower than the list of its strings.
+    """
+    import pyarrow as pa
+
+    out = pa.array(values.tolist(), type=pa.string())
+    if isinstance(out, pa.ChunkedArray):  # pyarrow splits very big text arrays
+        out = out.combine_chunks()
+    return out
 
 
 @dataclass(frozen=True)
@@ -302,14 +314,21 @@ class ReasonColumns:
         place_of = np.full((n, max(len(self.evidence), 1)), -1, dtype=np.int64)
         r_idx, c_idx = np.nonzero(self.slot >= 0)
         place_of[r_idx, self.slot[r_idx, c_idx]] = c_idx
+        # Slots that cite the same lists (one Ragged for several reasons) are read
+        # once, at the first place any of them holds in the row.
+        groups: dict[int, tuple[Ragged, list[int]]] = {}
+        for s, ev in enumerate(self.evidence):
+            if ev is not None and ev.index.size:
+                groups.setdefault(id(ev), (ev, []))[1].append(s)
         pools: list[NDArray[np.str_]] = []  # distinct pools, by identity
         rows, places, pool_no, positions = [], [], [], []
-        for s, ev in enumerate(self.evidence):
-            if ev is None or ev.index.size == 0:
-                continue
+        for ev, slots in groups.values():
+            first = place_of[:, slots].copy()
+            first[first < 0] = k
+            row_place = first.min(axis=1)
             owner = ev.owners()
-            place = place_of[owner, s]
-            cited = place >= 0
+            place = row_place[owner]
+            cited = place < k
             p = next((j for j, q in enumerate(pools) if q is ev.pool), len(pools))
             if p == len(pools):
                 pools.append(ev.pool)
@@ -322,9 +341,12 @@ class ReasonColumns:
         row, place = np.concatenate(rows), np.concatenate(places)
         pool, position = np.concatenate(pool_no), np.concatenate(positions)
         # Order: row, then the reason's place in it, then the id's own order. Each
-        # slot is already in row order, so this stable sort merges a few sorted runs.
-        order = np.argsort(row * k + place, kind="stable")
-        row, pool, position = row[order], pool[order], position[order]
+        # list is already in row order, so this stable sort merges a few sorted runs
+        # (and is skipped when there is one).
+        key = row * k + place
+        if len(rows) > 1 and not bool(np.all(key[1:] >= key[:-1])):
+            order = np.argsort(key, kind="stable")
+            row, pool, position = row[order], pool[order], position[order]
         # One number per record over all pools; keep each (row, record) pair once.
         start = np.zeros(len(pools) + 1, dtype=np.int64)
         np.cumsum([q.size for q in pools], out=start[1:])

@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, SerializeAsAny
 
 from custcare.models import AwareDatetime
-from custcare.scoring._batch import BatchScores, Ragged
+from custcare.scoring._batch import BatchScores, Ragged, arrow_text
 from custcare.scoring._result import ScoreResult
 
 if TYPE_CHECKING:
@@ -193,7 +193,7 @@ class ResultTable:
             elif values.dtype.kind == "f":
                 arrays.append(pa.array(values, from_pandas=True))  # NaN -> null
             elif values.dtype.kind == "U":
-                arrays.append(pa.array(values, type=pa.string()))
+                arrays.append(arrow_text(values))
             else:
                 arrays.append(pa.array(values))
         return pa.Table.from_arrays(arrays, names=[name for name, _ in parts])
