@@ -12,11 +12,11 @@ Also the two guarantees every record model gives:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Context, Decimal
 from enum import Enum
-from typing import Annotated, Any, Final, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Final, get_args
 
 from pydantic import (
     AfterValidator,
@@ -513,3 +513,29 @@ def mask_text(text: str) -> str:
     if not text:
         return text
     return text[0] + "*" * max(1, min(len(text) - 1, 6))
+
+
+class MasksText(DomainModel):
+    """Base of records with a free ``text``: masked in ``repr`` and in `redacted`.
+
+    Examples:
+        >>> from datetime import datetime, timezone
+        >>> from custcare.models import Review
+        >>> r = Review(id="r2", customer_id="u1", rating=1, text="快递员态度很差",
+        ...            posted_at=datetime(2026, 5, 2, tzinfo=timezone.utc))
+        >>> r.redacted()["text"], "快递员" in repr(r)
+        ('快******', False)
+    """
+
+    if TYPE_CHECKING:  # each record declares its own ``text`` field, in its own place
+        text: str
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for key, value in super().__repr_args__():
+            yield key, mask_text(value) if key == "text" else value
+
+    def redacted(self) -> dict[str, Any]:
+        """A JSON-ready dump with the text masked (its first character kept)."""
+        data = self.model_dump(mode="json")
+        data["text"] = mask_text(self.text)
+        return data

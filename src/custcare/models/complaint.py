@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import InitErrorDetails
@@ -13,10 +12,9 @@ from custcare.errors import DataError
 from custcare.models._base import (
     MAX_COUNT,
     AwareDatetime,
-    DomainModel,
+    MasksText,
     NonEmptyStr,
     RecordText,
-    mask_text,
     raise_errors,
     rule_error,
 )
@@ -65,7 +63,7 @@ class ComplaintChannel(LabelledEnum):
         return self is ComplaintChannel.REVIEW
 
 
-class Complaint(DomainModel):
+class Complaint(MasksText):
     """A customer complaint, opened on some channel and perhaps answered and resolved.
 
     Reopens: ``reopened_at`` gives the time of each reopen (each not before
@@ -167,23 +165,6 @@ class Complaint(DomainModel):
                 )
         raise_errors(type(self).__name__, errors)
         return self
-
-    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
-        for key, value in super().__repr_args__():
-            yield key, mask_text(value) if key == "text" else value
-
-    def redacted(self) -> dict[str, Any]:
-        """A JSON-ready dump with the text masked.
-
-        Examples:
-            >>> from datetime import datetime, timezone
-            >>> Complaint(id="c2", customer_id="u1", channel="phone", text="电话打不通",
-            ...           opened_at=datetime(2026, 5, 1, tzinfo=timezone.utc)).redacted()["text"]
-            '电****'
-        """
-        data = self.model_dump(mode="json")
-        data["text"] = mask_text(self.text)
-        return data
 
     @property
     def is_open(self) -> bool:

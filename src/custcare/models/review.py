@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field, model_validator
 from pydantic_core import InitErrorDetails
@@ -11,10 +10,10 @@ from pydantic_core import InitErrorDetails
 from custcare.models._base import (
     AwareDatetime,
     DomainModel,
+    MasksText,
     NonEmptyStr,
     RecordText,
     Text,
-    mask_text,
     raise_errors,
     rule_error,
 )
@@ -37,7 +36,7 @@ class DetailedRatings(DomainModel):
     logistics: Rating | None = Field(default=None, description="物流服务的质量")
 
 
-class Review(DomainModel):
+class Review(MasksText):
     """A review posted by a customer, perhaps about one order, perhaps later revised.
 
     The text is the customer's own words: ``repr()`` masks it and `redacted` gives
@@ -97,23 +96,6 @@ class Review(DomainModel):
             )
         raise_errors(type(self).__name__, errors)
         return self
-
-    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
-        for key, value in super().__repr_args__():
-            yield key, mask_text(value) if key == "text" else value
-
-    def redacted(self) -> dict[str, Any]:
-        """A JSON-ready dump with the text masked.
-
-        Examples:
-            >>> from datetime import datetime, timezone
-            >>> Review(id="r2", customer_id="u1", rating=1, text="快递员态度很差",
-            ...        posted_at=datetime(2026, 5, 2, tzinfo=timezone.utc)).redacted()["text"]
-            '快******'
-        """
-        data = self.model_dump(mode="json")
-        data["text"] = mask_text(self.text)
-        return data
 
     @property
     def effective_rating(self) -> int:
