@@ -53,6 +53,15 @@ def history(days: list[int], cid: str = "u1") -> CustomerHistory:
 
 @pytest.fixture(scope="module")
 def fitted() -> ChurnRiskScorer:
+    """Ranked by BG/NBD P(no purchase in the horizon), as before the re-ranker."""
+    return ChurnRiskScorer(spend_penalizer=0.001, ranking="p_no_purchase").fit(
+        SHOP.histories, as_of=SHOP.as_of
+    )
+
+
+@pytest.fixture(scope="module")
+def fitted_rerank() -> ChurnRiskScorer:
+    """The default ranking: the re-ranker fitted on an earlier split of the sample shop."""
     return ChurnRiskScorer(spend_penalizer=0.001).fit(SHOP.histories, as_of=SHOP.as_of)
 
 
@@ -200,6 +209,7 @@ def no_spend_model(fitted: ChurnRiskScorer) -> ChurnRiskScorer:
     ("which", "codes"),
     [
         ("fitted", BGNBD_CODES),
+        ("fitted_rerank", BGNBD_CODES),
         ("fitted_gap", GAP_CODES),
         ("no_spend_model", BGNBD_CODES - {"churn.predicted_value"} | {"churn.no_spend_model"}),
     ],

@@ -47,6 +47,7 @@ from custcare.churn._risk import (
     ChurnRiskScorer,
     ChurnRiskScores,
     ChurnRiskState,
+    RerankerState,
     RiskBand,
 )
 from custcare.churn._simulate import SimulatedCustomers, simulate_bgnbd, simulate_gamma_gamma
@@ -79,6 +80,7 @@ __all__ = [
     "PurchaseModel",
     "PurchaseSummary",
     "Remedy",
+    "RerankerState",
     "RiskBand",
     "RiskBandResult",
     "RiskBandScores",
