@@ -10,6 +10,7 @@ from __future__ import annotations
 import doctest
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from numpy.typing import NDArray
 from scipy import integrate, special
 
 from custcare.churn import (
+    CLV_SOURCES,
     BetaGeoModel,
     BetaGeoParams,
     GammaGammaModel,
@@ -30,6 +32,7 @@ from custcare.churn import (
     _simulate,
     calibration_holdout_summary,
     compare_holdout,
+    customer_lifetime_value,
     simulate_bgnbd,
     simulate_gamma_gamma,
     summarise_transactions,
@@ -798,3 +801,127 @@ def test_bgnbd_is_scale_invariant_inside_the_supported_range(scale: float) -> No
         [base["r"], base["alpha"], base["a"], base["b"]],
         rtol=1e-5,
     )
+
+
+# --------------------------------------------------------------------------- CLV as money
+
+
+@pytest.fixture(scope="module")
+def clv_reference() -> dict[str, Any]:
+    """lifetimes 0.11.3 customer_lifetime_value on CDNOW (tests/data/lifetimes_clv_reference.py)."""
+    ref: dict[str, Any] = json.loads((DATA / "lifetimes_clv_reference.json").read_text())
+    return ref
+
+
+def _reference_models(ref: dict[str, Any]) -> tuple[BetaGeoModel, GammaGammaModel]:
+    b, g = ref["bgnbd"], ref["gamma_gamma"]
+    return (
+        BetaGeoModel.from_params(r=b["r"], alpha=b["alpha"], a=b["a"], b=b["b"]),
+        GammaGammaModel.from_params(p=g["p"], q=g["q"], gamma=g["v"]),
+    )
+
+
+@pytest.mark.parametrize(("months", "rate"), [(12, 0.01), (24, 0.02)])
+def test_clv_matches_lifetimes_customer_lifetime_value_on_cdnow(
+    clv_reference: dict[str, Any], months: int, rate: float
+) -> None:
+    bg, gg = _reference_models(clv_reference)
+    ref = clv_reference
+    v = customer_lifetime_value(
+        bg,
+        gg,
+        ref["frequency"],
+        ref["recency"],
+        ref["T"],
+        ref["monetary_value"],
+        months=months,
+        monthly_discount_rate=rate,
+        fallback_value=0.0,
+    )
+    np.testing.assert_allclose(v.value, ref["clv"][f"{months}_months_{rate}"], rtol=1e-6)
+    assert v.standard_error is None  # models from given parameters carry no covariance
+
+
+def test_clv_of_fitted_models_matches_lifetimes_fit_on_cdnow(
+    cdnow: NDArray[np.void], cdnow_bgnbd: BetaGeoModel, clv_reference: dict[str, Any]
+) -> None:
+    """custcare's own fits (BG/NBD on all, Gamma-Gamma on x > 0, zbar > 0) give lifetimes' CLV."""
+    x, m = cdnow["x"], cdnow["zbar"]
+    rep = (x > 0) & (m > 0)
+    gg = GammaGammaModel().fit(x[rep], m[rep])
+    rows = clv_reference["rows"]
+    v = customer_lifetime_value(
+        cdnow_bgnbd, gg, x[rows], cdnow["t_x"][rows], cdnow["T"][rows], m[rows], margin=0.3
+    )
+    np.testing.assert_allclose(
+        v.value, 0.3 * np.asarray(clv_reference["clv"]["12_months_0.01"]), rtol=2e-3
+    )
+    assert v.standard_error is not None
+    assert np.all(np.isfinite(v.standard_error))
+    assert np.all(v.standard_error > 0)
+    lo, hi = v.interval()
+    assert np.all((lo <= v.value) & (v.value <= hi))
+
+
+def test_clv_delta_method_error_agrees_with_parameter_sampling_on_cdnow(
+    cdnow: NDArray[np.void], cdnow_bgnbd: BetaGeoModel
+) -> None:
+    """The delta-method standard error matches 400 log-parameter draws (fixed seed).
+
+    Draws are log-normal (positive parameters; covariance moved to the log scale) and
+    the spread is half the 16-84 % range, robust to the heavy tail of 1 / (q - 1).
+    """
+    x, tx, big_t, m = cdnow["x"], cdnow["t_x"], cdnow["T"], cdnow["zbar"]
+    rep = (x > 0) & (m > 0)
+    gg = GammaGammaModel().fit(x[rep], m[rep])
+    rows = np.array([0, 1, 2, 5, 17, 40])  # IDs 1, 2, 3 (x = 0), 6, 18, 41 (x = 0)
+    args = (x[rows], tx[rows], big_t[rows], m[rows])
+    v = customer_lifetime_value(cdnow_bgnbd, gg, *args)
+    rng = np.random.default_rng(20051)
+    draws = []
+    for model in (cdnow_bgnbd, gg):
+        theta = np.array(list(model.params_.values()))
+        cov_log = model.covariance_ / np.outer(theta, theta)
+        draws.append(theta * np.exp(rng.multivariate_normal(np.zeros(theta.size), cov_log, 400)))
+    values = []
+    for b, g in zip(*draws, strict=True):
+        bg2 = BetaGeoModel.from_params(r=b[0], alpha=b[1], a=b[2], b=b[3])
+        gg2 = GammaGammaModel.from_params(p=g[0], q=g[1], gamma=g[2])
+        values.append(customer_lifetime_value(bg2, gg2, *args, fallback_value=0.0).value)
+    lo, hi = np.percentile(values, [15.87, 84.13], axis=0)
+    assert v.standard_error is not None
+    np.testing.assert_allclose(v.standard_error, (hi - lo) / 2, rtol=0.25)
+
+
+def test_clv_without_a_finite_mean_names_the_customers_and_falls_back_only_when_asked() -> None:
+    bg = cdnow_model()
+    gg = GammaGammaModel.from_params(p=2.0, q=0.8, gamma=10.0)  # q <= 1: no population mean
+    f, r, t, m = [0.0, 3.0], [0.0, 20.0], [38.0, 38.0], [0.0, 25.0]
+    with pytest.raises(DataError, match=r"customer\(s\) 'new'.*fallback_value"):
+        customer_lifetime_value(bg, gg, f, r, t, m, customer_ids=["new", "regular"])
+    v = customer_lifetime_value(bg, gg, f, r, t, m, fallback_value=[12.0, 0.0])
+    assert v.source.tolist() == [1, 0]
+    assert CLV_SOURCES[1] == "fallback"
+    assert v.expected_order_value[0] == 12.0
+    assert np.all(np.isfinite(v.value))
+    spend_one = customer_lifetime_value(
+        bg, GammaGammaModel.from_params(p=2.0, q=0.8, gamma=10.0), f, r, t, m, fallback_value=1.0
+    )
+    assert v.value[0] == pytest.approx(12.0 * spend_one.value[0])
+
+
+def test_clv_margin_and_discount_are_checked_and_scale_the_value() -> None:
+    bg = cdnow_model()
+    gg = GammaGammaModel.from_params(p=6.25, q=3.74, gamma=15.44)
+    args = ([2.0], [30.43], [38.86], [22.35])
+    full = customer_lifetime_value(bg, gg, *args).value[0]
+    assert customer_lifetime_value(bg, gg, *args, margin=0.25).value[0] == pytest.approx(
+        0.25 * full
+    )
+    undiscounted = customer_lifetime_value(bg, gg, *args, monthly_discount_rate=0.0).value[0]
+    spend = gg.expected_spend(12 * 4.345, bg, *args)[0]
+    assert undiscounted == pytest.approx(spend, rel=1e-9)  # no discount: expected spend
+    assert full < undiscounted
+    for bad in ({"margin": 0.0}, {"margin": 1.5}, {"months": 0}, {"monthly_discount_rate": -0.1}):
+        with pytest.raises(DataError):
+            customer_lifetime_value(bg, gg, *args, **bad)  # type: ignore[arg-type]

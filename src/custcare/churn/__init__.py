@@ -22,6 +22,7 @@ from custcare.churn._cause import (
     Remedy,
 )
 from custcare.churn._causes import REMEDIES, SURVEY_SHARES, ChurnCause, default_prior
+from custcare.churn._clv import CLV_SOURCES, CustomerValue, customer_lifetime_value
 from custcare.churn._gamma_gamma import GammaGammaModel, GammaGammaParams, PurchaseModel
 from custcare.churn._gap import (
     GAP_BANDS,
@@ -54,6 +55,7 @@ from custcare.churn._simulate import SimulatedCustomers, simulate_bgnbd, simulat
 from custcare.churn._summary import PurchaseSummary, purchase_summary
 
 __all__ = [
+    "CLV_SOURCES",
     "EVIDENCE_KINDS",
     "GAP_BANDS",
     "GAP_EDGES",
@@ -72,6 +74,7 @@ __all__ = [
     "ChurnRiskScorer",
     "ChurnRiskScores",
     "ChurnRiskState",
+    "CustomerValue",
     "EvidenceKind",
     "GammaGammaModel",
     "GammaGammaParams",
@@ -88,6 +91,7 @@ __all__ = [
     "TransactionSummary",
     "calibration_holdout_summary",
     "compare_holdout",
+    "customer_lifetime_value",
     "default_prior",
     "gap_band_index",
     "gap_bands",
