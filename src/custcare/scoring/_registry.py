@@ -25,6 +25,7 @@ _BUILTINS: tuple[tuple[str, str], ...] = (
     ("churn.risk", "custcare.churn:ChurnRiskScorer"),
     ("churn.cause", "custcare.churn:ChurnCauseScorer"),
     ("complaint.priority", "custcare.complaints:ComplaintPriorityScorer"),
+    ("care.satisfaction", "custcare.care:SatisfactionScorer"),
 )
 
 
