@@ -22,6 +22,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, ClassVar
 
@@ -35,8 +36,9 @@ from custcare.batch._records import CareRecords
 from custcare.churn._causes import REMEDIES, ChurnCause, default_prior
 from custcare.churn._gap import gap_bands, gap_kernel
 from custcare.churn._protocols import RiskBandResult, RiskBandScores
-from custcare.loyalty import VALUE_SOURCES, customer_value, customer_value_columns
-from custcare.models import CustomerHistory, ShopContext
+from custcare.errors import CustcareUsageError
+from custcare.loyalty import DEFAULT_LEVELS, customer_value, customer_value_columns
+from custcare.models import CustomerHistory, Money, ShopContext, minor_unit_digits
 from custcare.scoring import (
     BaseScorer,
     BatchScores,
@@ -49,29 +51,41 @@ from custcare.scoring import (
     ScorerTraits,
     Upstream,
     UpstreamScores,
+    check_as_of,
     check_upstream_rows,
 )
 from custcare.text import CATEGORY_CODES, NONE, LexiconClassifier, TextAnalysis, TextClassifier
 
 __all__ = [
+    "DEFAULT_SMALL_CUSTOMER_SPEND",
     "EVIDENCE_KINDS",
+    "SMALL_CUSTOMER_SOURCES",
     "ChurnCauseConfig",
     "ChurnCauseResult",
     "ChurnCauseScorer",
     "ChurnCauseScores",
     "EvidenceKind",
+    "FittedRatios",
     "Remedy",
+    "fit_ratios",
+    "small_customer_spend",
 ]
 
 
 @dataclass(frozen=True)
 class EvidenceKind:
-    """One kind of evidence: the cause it supports and its default likelihood ratio."""
+    """One kind of evidence: the cause it supports and its default likelihood ratio.
+
+    ``pattern`` kinds describe one habit seen across several records (the records
+    are cited, but the habit is one piece of evidence): they count once, not once
+    per record up to ``max_per_kind``.
+    """
 
     code: str
     cause: ChurnCause
     ratio: float
     description: str = field(compare=False)
+    pattern: bool = False
 
 
 _C = ChurnCause
@@ -152,6 +166,12 @@ EVIDENCE_KINDS: tuple[EvidenceKind, ...] = (
     EvidenceKind("order.discount_share", _C.PRICE, 2.5, "most purchases were bought on discount"),
     EvidenceKind("text.price", _C.PRICE, 2.0, "the customer wrote about price"),
     EvidenceKind(
+        "context.discounts_ended",
+        _C.PRICE,
+        5.0,
+        "the customer bought in the shop's discount periods and stopped when one ended",
+    ),
+    EvidenceKind(
         "text.competitor",
         _C.COMPETITOR,
         3.0,
@@ -170,7 +190,8 @@ EVIDENCE_KINDS: tuple[EvidenceKind, ...] = (
         "order.same_items",
         _C.STALE_RANGE,
         3.0,
-        "the customer kept buying the same items, nothing new",
+        "the customer kept buying from the same small set of items, nothing new",
+        pattern=True,
     ),
     EvidenceKind(
         "context.no_new_products",
@@ -201,6 +222,18 @@ EVIDENCE_KINDS: tuple[EvidenceKind, ...] = (
 )
 _KINDS = {k.code: k for k in EVIDENCE_KINDS}
 
+SMALL_CUSTOMER_SOURCES: tuple[str, ...] = ("loyalty.pyramid", "loyalty.rfm")
+"""Loyalty scorers whose customer value is relative to the population, read in order
+to tell small customers (the pyramid's levels follow the 80/20 rule; RFM scores are
+population quantiles)."""
+
+_SENIOR = DEFAULT_LEVELS[1].min_spend
+assert _SENIOR is not None
+DEFAULT_SMALL_CUSTOMER_SPEND: Decimal = _SENIOR
+"""Spend below which a customer counts as small when nothing better is known: the
+money condition of the default senior member level (高级会员, 1000 in the shop's
+currency, `custcare.loyalty.DEFAULT_LEVELS`), without its order-count condition."""
+
 NATURAL_MARKERS = frozenset(_MARKERS)
 """Customer tags (or attributes set to True) read as moved away or deceased."""
 
@@ -216,7 +249,21 @@ class ChurnCauseConfig(ScorerConfig):
     * ``look_back``, ``response_limit``, ``resolution_limit``,
       ``departure_window``: longer than 0 and at most ``MAX_WINDOW`` (36,500 days,
       a hundred years), so every date they give stays in the calendar;
-    * ``population_gap_days``: above 0, at most 36,500.
+    * ``population_gap_days``: above 0, at most 36,500;
+    * ``marker_window``: as the other windows;
+    * ``same_items_share``: above 0, at most 1;
+    * ``small_customer_spend``: money (`Decimal`, int or string, never float) in
+      the shop's currency, or None for `DEFAULT_SMALL_CUSTOMER_SPEND`.
+
+    Who counts as a *small customer* (for ``context.no_outreach``): with a
+    population-relative loyalty result upstream (`SMALL_CUSTOMER_SOURCES`:
+    ``loyalty.pyramid``, whose levels follow the 80/20 rule, or ``loyalty.rfm``,
+    whose scores are population quantiles), a customer value at or below
+    ``small_customer_value``; otherwise completed spend up to ``as_of`` below
+    ``small_customer_spend`` (set it from the population with
+    `small_customer_spend`, or leave the documented default). Member levels
+    (``loyalty.threshold``) are not read for size: they promote on order count as
+    well as spend, so six small orders make a "senior member".
 
     Examples:
         >>> ChurnCauseConfig(ratios={"context.staff_departure": 8.0}).ratios[
@@ -256,8 +303,24 @@ class ChurnCauseConfig(ScorerConfig):
     population_gap_days: Annotated[float, Field(gt=0.0, le=36_500.0, allow_inf_nan=False)] = 90.0
     small_customer_value: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
         0.34,
-        description="Customer value (0..1, from a loyalty result) at or below which a "
-        "customer counts as small.",
+        description="Customer value (0..1, from loyalty.pyramid or loyalty.rfm) at or "
+        "below which a customer counts as small.",
+    )
+    small_customer_spend: Money | None = Field(
+        None,
+        description="Completed spend (shop currency) below which a customer counts as "
+        "small when no population-relative loyalty value is given; None: "
+        "DEFAULT_SMALL_CUSTOMER_SPEND.",
+    )
+    same_items_share: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        0.5,
+        description="Share of the purchases after the first that bring no item new to "
+        "the customer, from which they 'keep buying the same items'.",
+    )
+    marker_window: Annotated[timedelta, Field(gt=timedelta(0), le=timedelta(days=36_500))] = Field(
+        timedelta(days=90),
+        description="A moved/deceased marker dated later than this after the last "
+        "purchase does not explain the lapse.",
     )
     low_confidence_below: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
 
@@ -309,6 +372,11 @@ class ChurnCauseResult(ScoreResult):
         risk_method: Which method gave the band (``gap``, or the upstream scorer's).
         remedy: What to do next for the top cause.
         evidence_counts: How many items of each evidence kind were found.
+        context_evidence: The shop-context entries behind context evidence, by
+            evidence code (``context.staff_departure``, ``context.market_event``,
+            ``context.discounts_ended``): each entry's ``id``, else its place, e.g.
+            ``ShopContext.staff_departures[0]``. They are not customer records, so
+            reasons name them in their message, not in ``evidence``.
 
     The batch path gives `batch_columns`: the top cause with its labels, the
     confidence, the risk band and method, and one ``p_<cause>`` column per cause.
@@ -333,6 +401,7 @@ class ChurnCauseResult(ScoreResult):
     risk_method: str
     remedy: Remedy
     evidence_counts: dict[str, int]
+    context_evidence: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
     @property
     def label_zh(self) -> str:
@@ -419,7 +488,7 @@ class ChurnCauseScores(BatchScores):
 class _Inputs:
     """What the scorer reads from other scorers, one entry per customer."""
 
-    value: NDArray[np.float64]  # customer value in [0, 1]
+    value: NDArray[np.float64]  # customer value in [0, 1] (SMALL_CUSTOMER_SOURCES)
     value_source: NDArray[np.str_]  # the loyalty scorer it came from, "" if none
     band: NDArray[np.str_]  # churn risk band, "" if none (the gap rule is used)
     method: NDArray[np.str_]  # the method behind the band
@@ -437,7 +506,7 @@ class _Inputs:
             if not up:  # nothing to read
                 rows.append((0.0, "", "", ""))
                 continue
-            value, source = customer_value(up)
+            value, source = customer_value({k: up[k] for k in SMALL_CUSTOMER_SOURCES if k in up})
             risk = up.get("churn.risk")
             if isinstance(risk, RiskBandResult):
                 band, method = _code(risk.band), _code(risk.method)
@@ -457,7 +526,9 @@ class _Inputs:
         """Columns from other scorers' batch scores (read through typed protocols)."""
         n = batch.n_customers
         check_upstream_rows(upstream, batch.customer_ids, scorer)
-        value, value_source = customer_value_columns(upstream, n)
+        value, value_source = customer_value_columns(
+            {k: upstream[k] for k in SMALL_CUSTOMER_SOURCES if k in upstream}, n
+        )
         band = np.full(n, "", dtype=object)
         method = np.full(n, "", dtype=object)
         risk = upstream.get("churn.risk")
@@ -534,6 +605,8 @@ class _Collect:
         self._kinds: list[NDArray[np.int64]] = []
         self._keys: list[NDArray[np.int64]] = []
         self._ids: list[NDArray[np.str_]] = []
+        # Context evidence cites shop-context entries, not the customer's records.
+        self.cited: dict[str, NDArray[np.object_]] = {}
 
     def add(
         self,
@@ -556,6 +629,16 @@ class _Collect:
             self._kinds.append(np.full(rows.size, j, dtype=np.int64))
             self._keys.append(keys)
             self._ids.append(ids)
+
+    def add_context(
+        self, code: str, rows: NDArray[np.int64], key: np.int64, cites: NDArray[np.str_]
+    ) -> None:
+        """Context kind ``code`` found for ``rows``, each citing one context entry."""
+        if rows.size == 0:
+            return
+        self.add(code, rows, key)
+        cited = self.cited.setdefault(code, np.full(self.n, "", dtype=object))
+        cited[rows] = cites
 
     def items(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.str_]]:
         """``(row, kind, id)`` of every cited record, by row, kind and record order."""
@@ -634,6 +717,23 @@ class _Facts:
     discounted: NDArray[np.int64]
     event: NDArray[np.int64]  # index of the market event cited, -1 if none
     text_cut: NDArray[np.int64]  # (n,) characters read of a text cut at the limit, 0 if none
+    small: _Small  # who counts as a small customer, and by which source
+    cited: dict[str, NDArray[np.object_]]  # context kind -> (n,) cited entry, "" if none
+
+
+@dataclass(frozen=True, eq=False)
+class _Small:
+    """Who counts as a small customer (``context.no_outreach``), and by which source."""
+
+    small: NDArray[np.bool_]
+    by_value: NDArray[np.bool_]  # True: by a SMALL_CUSTOMER_SOURCES value; False: by spend
+    value: NDArray[np.float64]  # that value
+    source: NDArray[np.str_]  # that source
+    spend: NDArray[np.float64]  # completed spend up to as_of, in currency units
+    cutoff: Decimal  # the spend cut-off used
+    configured: bool  # the cut-off came from the config (else the default)
+    currency: str
+    digits: int
 
 
 # --- the scorer ------------------------------------------------------------------------------
@@ -662,7 +762,9 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
     name: ClassVar[str] = "churn.cause"
     description: ClassVar[str] = "Why a customer is leaving: cause, evidence, confidence, remedy."
     config_model = ChurnCauseConfig
-    traits: ClassVar[ScorerTraits] = ScorerTraits(batch=True, uses=("churn.risk", *VALUE_SOURCES))
+    traits: ClassVar[ScorerTraits] = ScorerTraits(
+        batch=True, uses=("churn.risk", *SMALL_CUSTOMER_SOURCES)
+    )
 
     def __init__(
         self,
@@ -732,18 +834,23 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
     ) -> dict[str, tuple[str, ...]]:
         """Evidence codes found in a history already cut at ``as_of``, with record ids.
 
-        Codes come in the order the rules found them; ids in record order.
+        Codes come in the order the rules found them; ids in record order. Context
+        evidence lists the shop-context entry it rests on (its ``id``, else e.g.
+        ``ShopContext.staff_departures[0]``); evidence of an absence (no new products,
+        no outreach) lists nothing.
         """
         facts = self._facts(from_histories([history]), as_of, _Inputs.of_results(upstream or {}))
         mine = facts.item_row == 0
         kinds = np.flatnonzero(facts.found[0])
         kinds = kinds[np.argsort(facts.first[0, kinds], kind="stable")]
-        return {
-            EVIDENCE_KINDS[j].code: tuple(
-                str(i) for i in facts.item_id[mine & (facts.item_kind == j)]
-            )
-            for j in kinds
-        }
+        out: dict[str, tuple[str, ...]] = {}
+        for j in kinds:
+            code = EVIDENCE_KINDS[j].code
+            if code in facts.cited:
+                out[code] = (str(facts.cited[code][0]),)
+            else:
+                out[code] = tuple(str(i) for i in facts.item_id[mine & (facts.item_kind == j)])
+        return out
 
     def _facts(self, batch: CustomerBatch, as_of: datetime, inputs: _Inputs) -> _Facts:
         """Find the evidence and do the arithmetic for every row of a batch cut at as_of.
@@ -761,16 +868,15 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
         review_rank = _reviews(rec, col)
         _orders(batch, rec, col)
         text_cut = self._complaints_and_text(rec, now, review_rank, col)
-        col.add(
-            "customer.moved_or_deceased",
-            np.flatnonzero(rec.natural_markers.any(axis=1)),
-            _P_CUSTOMER,
-        )
+        last = batch.last_order_time()
+        col.add("customer.moved_or_deceased", self._natural(rec, last), _P_CUSTOMER)
         purchases, discounted = self._habits(batch, col)
+        fresh = self._fresh(rec, n, as_of)
         if known:
-            self._same_items(rec, n, col)
-        self._context(batch, rec, known, as_of, inputs, purchases, col)
-        event = self._market(batch, as_of, col)
+            self._same_items(rec, n, fresh, col)
+        small = self._context(batch, rec, known, as_of, inputs, purchases, fresh, col)
+        self._discounts_ended(batch, now, last, purchases, col)
+        event = self._market(batch, as_of, last, col)
 
         # Attribution: a naive-Bayes update per row, kinds added in a fixed order so
         # that one row and many give the same floats.
@@ -778,7 +884,8 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
         item_row, item_kind, item_id = col.items()
         k = len(EVIDENCE_KINDS)
         cited = np.bincount(item_row * k + item_kind, minlength=n * k).reshape(n, k)
-        counts = np.where(found, np.minimum(np.maximum(cited, 1), cfg.max_per_kind), 0)
+        cap = np.array([1 if kind.pattern else cfg.max_per_kind for kind in EVIDENCE_KINDS])
+        counts = np.where(found, np.minimum(np.maximum(cited, 1), cap), 0)
         logs = counts * np.array([math.log(cfg.ratio(kind.code)) for kind in EVIDENCE_KINDS])
         # Rows without evidence all get the prior: it is worked out once, by the same
         # arithmetic, and only rows with evidence are updated.
@@ -816,6 +923,8 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
             discounted=discounted,
             event=event,
             text_cut=text_cut,
+            small=small,
+            cited=col.cited,
         )
 
     def _attribute(
@@ -925,29 +1034,129 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
             )
         return purchases, discounted
 
-    def _same_items(self, rec: CareRecords, n: int, col: _Collect) -> None:
-        """``order.same_items``: every later purchase holds only SKUs of the first one."""
+    def _natural(self, rec: CareRecords, last: NDArray[np.float64]) -> NDArray[np.int64]:
+        """``customer.moved_or_deceased``: a marker known before the customer lapsed.
+
+        A dated marker (`custcare.Customer.tagged_at`) explains the lapse only if it
+        is dated at most ``marker_window`` after the last purchase; one dated later
+        came after the customer had already gone quiet. Undated markers count from
+        the customer's creation, so they always count; so does any marker of a
+        customer who never bought.
+        """
+        marked = rec.natural_markers
+        if rec.marker_since is None:
+            return np.flatnonzero(marked.any(axis=1))
+        limit = last + self.config.marker_window.total_seconds()
+        with np.errstate(invalid="ignore"):
+            in_time = marked & ~(rec.marker_since > limit[:, None])
+        return np.flatnonzero(in_time.any(axis=1))
+
+    def _fresh(self, rec: CareRecords, n: int, as_of: datetime) -> NDArray[np.bool_] | None:
+        """Who the shop launched something new for in the look-back; None without launches.
+
+        A launch is "for" a customer when it is in one of the categories they bought
+        (any launch counts for a customer whose lines carry no category).
+        """
+        ctx = self.context
+        if not ctx.product_launches:
+            return None
+        since = as_of - self.config.look_back
+        recent = [p for p in ctx.product_launches if since <= p.launched_at <= as_of]
+        launched = [p.category for p in recent if p.category]
+        counted = rec.order_counted[rec.line_order]
+        line_cust = rec.order_customer[rec.line_order][counted]
+        category = rec.line_category[counted]
+        has_cats = np.bincount(line_cust[category != ""], minlength=n) > 0
+        matched = np.bincount(line_cust[np.isin(category, launched)], minlength=n) > 0
+        out: NDArray[np.bool_] = bool(recent) & (~has_cats | matched)
+        return out
+
+    def _same_items(
+        self, rec: CareRecords, n: int, fresh: NDArray[np.bool_] | None, col: _Collect
+    ) -> None:
+        """``order.same_items``: the customer keeps buying from the same small set of items.
+
+        Over the customer's purchases with lines (at least ``min_purchases_for_habits``),
+        a purchase is a *repeat* when every SKU on it was bought in an earlier
+        purchase. The rule holds when at least ``same_items_share`` of the purchases
+        after the first are repeats and the last one is a repeat too (a customer whose
+        last purchase tried something new is not stuck), and the shop launched nothing
+        new for the customer in the look-back window (`_fresh`; when the context lists
+        launches). The repeat purchases are cited.
+        """
         cfg = self.config
         if rec.line_order.size == 0:
             return
-        po = np.flatnonzero(rec.order_counted)
-        rank = _rank(rec.order_placed[po], rec.order_ids[po])
-        cust = rec.order_customer[po]
-        first_rank = np.full(n, _NEVER, dtype=np.int64)
-        np.minimum.at(first_rank, cust, rank)
-        first_order = np.full(n, -1, dtype=np.int64)
-        is_first = rank == first_rank[cust]
-        first_order[cust[is_first]] = po[is_first]
-        line_cust = rec.order_customer[rec.line_order]
-        _, sku = np.unique(rec.line_sku, return_inverse=True)
-        pair = line_cust * np.int64(max(int(sku.max(initial=0)) + 1, 1)) + sku.reshape(-1)
-        in_first = rec.line_order == first_order[line_cust]
-        covered = np.isin(pair, pair[in_first])
-        strays = np.bincount(line_cust[~covered], minlength=n)
-        bought = np.bincount(cust, minlength=n)
-        same = (bought >= cfg.min_purchases_for_habits) & (strays == 0)
-        sel = same[cust]
-        col.add("order.same_items", cust[sel], _P_HABIT + _SUB + rank[sel], rec.order_ids[po][sel])
+        counted = rec.order_counted[rec.line_order]
+        line_order = rec.line_order[counted]
+        if line_order.size == 0:
+            return
+        rank = _rank(rec.order_placed, rec.order_ids)
+        cust = rec.order_customer[line_order]
+        _, sku = np.unique(rec.line_sku[counted], return_inverse=True)
+        sku = sku.reshape(-1).astype(np.int64)
+        pair = cust * np.int64(int(sku.max(initial=0)) + 1) + sku
+        _, pair_id = np.unique(pair, return_inverse=True)
+        pair_id = pair_id.reshape(-1)
+        first_rank = np.full(int(pair_id.max(initial=-1)) + 1, _NEVER, dtype=np.int64)
+        np.minimum.at(first_rank, pair_id, rank[line_order])
+        new_line = rank[line_order] == first_rank[pair_id]
+        # Per order (with lines): does it bring a new SKU?
+        o = rec.order_ids.size
+        has_lines = np.bincount(line_order, minlength=o) > 0
+        brings_new = np.bincount(line_order[new_line], minlength=o) > 0
+        po = np.flatnonzero(has_lines)
+        po_cust = rec.order_customer[po]
+        po_rank = rank[po]
+        repeat = ~brings_new[po]
+        bought = np.bincount(po_cust, minlength=n)
+        repeats = np.bincount(po_cust[repeat], minlength=n)
+        last_rank = np.full(n, -1, dtype=np.int64)
+        np.maximum.at(last_rank, po_cust, po_rank)
+        last_is_repeat = np.zeros(n, dtype=np.bool_)
+        last_is_repeat[po_cust[repeat & (po_rank == last_rank[po_cust])]] = True
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = repeats / np.maximum(bought - 1, 1)
+        same = (
+            (bought >= cfg.min_purchases_for_habits)
+            & last_is_repeat
+            & (share >= cfg.same_items_share)
+        )
+        if fresh is not None:
+            same &= ~fresh
+        sel = repeat & same[po_cust]
+        col.add(
+            "order.same_items",
+            po_cust[sel],
+            _P_HABIT + _SUB + po_rank[sel],
+            rec.order_ids[po][sel],
+        )
+
+    def _small(self, batch: CustomerBatch, inputs: _Inputs) -> _Small:
+        """Who counts as a small customer, by loyalty value or by spend (see the config)."""
+        cfg = self.config
+        n = batch.n_customers
+        digits = 2 if batch.currency is None else minor_unit_digits(batch.currency)
+        scale = 10.0**digits
+        paid = np.round(batch.order_total * scale)
+        spend = np.bincount(batch.order_customer, weights=paid, minlength=n).astype(np.float64)
+        cutoff = cfg.small_customer_spend
+        configured = cutoff is not None
+        cut = DEFAULT_SMALL_CUSTOMER_SPEND if cutoff is None else cutoff
+        cut_minor = float(cut.scaleb(digits).to_integral_value())
+        by_value = inputs.value_source != ""
+        small = np.where(by_value, inputs.value <= cfg.small_customer_value, spend < cut_minor)
+        return _Small(
+            small=np.asarray(small, dtype=np.bool_),
+            by_value=by_value,
+            value=inputs.value,
+            source=inputs.value_source,
+            spend=spend / scale,
+            cutoff=cut,
+            configured=configured,
+            currency=batch.currency or "",
+            digits=digits,
+        )
 
     def _context(
         self,
@@ -957,18 +1166,26 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
         as_of: datetime,
         inputs: _Inputs,
         purchases: NDArray[np.int64],
+        fresh: NDArray[np.bool_] | None,
         col: _Collect,
-    ) -> None:
+    ) -> _Small:
+        """Staff departures, no new products, no outreach; returns who counts as small."""
         cfg, ctx = self.config, self.context
         n = batch.n_customers
         now = to_epoch_seconds(as_of)
         bought = purchases > 0
         if known and ctx.staff_departures:
             agents, which = np.unique(rec.assigned_agent, return_inverse=True)
-            left_at = [ctx.departure_of(str(a)) if a else None for a in agents]
-            left = np.array([np.nan if t is None else to_epoch_seconds(t) for t in left_at])[
-                which.reshape(-1)
-            ]
+            index = [ctx.departure_index(str(a)) if a else None for a in agents]
+            left = np.array(
+                [
+                    np.nan if i is None else to_epoch_seconds(ctx.staff_departures[i].left_at)
+                    for i in index
+                ]
+            )[which.reshape(-1)]
+            cite = np.array(
+                [ctx.cite("staff_departures", i) if i is not None else "" for i in index]
+            )
             last_row = _last_purchase(batch)
             last = np.full(n, np.nan)
             last[bought] = batch.order_time[last_row[bought]]
@@ -979,41 +1196,90 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
                     & (np.abs(left - last) <= cfg.departure_window.total_seconds())
                 )
             rows = np.flatnonzero(hit)
-            ids = None if batch.order_ids is None else batch.order_ids[last_row[rows]]
-            col.add("context.staff_departure", rows, _P_CONTEXT, ids)
+            # The departure is cited (its id, or its place in the context).
+            col.add_context(
+                "context.staff_departure", rows, _P_CONTEXT, cite[which.reshape(-1)][rows]
+            )
         since = as_of - cfg.look_back
-        if ctx.product_launches:
-            recent = [p for p in ctx.product_launches if since <= p.launched_at <= as_of]
-            launched = [p.category for p in recent if p.category]
-            counted = rec.order_counted[rec.line_order]
-            line_cust = rec.order_customer[rec.line_order][counted]
-            category = rec.line_category[counted]
-            has_cats = np.bincount(line_cust[category != ""], minlength=n) > 0
-            matched = np.bincount(line_cust[np.isin(category, launched)], minlength=n) > 0
-            fresh = bool(recent) & (~has_cats | matched)
+        if fresh is not None:
             col.add("context.no_new_products", np.flatnonzero(bought & ~fresh), _P_CONTEXT + 1)
+        small = self._small(batch, inputs)
         if ctx.has_outreach_log:
             touched = sorted({c.customer_id for c in ctx.outreach if since <= c.at <= as_of})
             contacted = np.isin(batch.customer_ids, touched)
             others = len(touched) - contacted.astype(np.int64) > 0
-            small = (inputs.value_source != "") & (inputs.value <= cfg.small_customer_value)
             col.add(
-                "context.no_outreach", np.flatnonzero(small & others & ~contacted), _P_CONTEXT + 2
+                "context.no_outreach",
+                np.flatnonzero(small.small & others & ~contacted),
+                _P_CONTEXT + 2,
             )
+        return small
 
-    def _market(self, batch: CustomerBatch, as_of: datetime, col: _Collect) -> NDArray[np.int64]:
+    def _discounts_ended(
+        self,
+        batch: CustomerBatch,
+        now: float,
+        last: NDArray[np.float64],
+        purchases: NDArray[np.int64],
+        col: _Collect,
+    ) -> None:
+        """``context.discounts_ended``: orders that stop when the discounts stop.
+
+        From the shop's discount calendar (`custcare.models.DiscountPeriod`): at least
+        ``min_purchases_for_habits`` purchases, at least ``discount_share`` of them
+        placed in a discount period, and the last one in a period that has ended
+        before ``as_of`` (no purchase since: the orders stopped when the discounts
+        did). The period of the last purchase is cited (its id, or its place in the
+        context).
+
+        Its default ratio (5) rests on how rarely the pattern arises by chance: if
+        promotions cover a share ``f`` of the calendar, a customer who ignores them
+        places the last and at least one more of three purchases inside them with
+        probability about ``f * (1 - (1 - f)^2)``: 0.07 for ``f = 0.2``, 0.02 for
+        ``f = 0.1``, against nearly 1 for a price-hunter. 5 stays well below those
+        ratios, for calendars that cover more of the year.
+        """
+        cfg, ctx = self.config, self.context
+        if not ctx.discount_periods or batch.n_orders == 0:
+            return
+        n = batch.n_customers
+        t = batch.order_time
+        in_promo = np.zeros(t.size, dtype=np.bool_)
+        period = np.full(n, -1, dtype=np.int64)  # the first period holding the last purchase
+        for p, dp in enumerate(ctx.discount_periods):
+            start, end = to_epoch_seconds(dp.start), to_epoch_seconds(dp.end)
+            in_promo |= (t >= start) & (t <= end)
+            with np.errstate(invalid="ignore"):
+                holds = (period < 0) & (last >= start) & (last <= end) & (end < now)
+            period[holds] = p
+        has_period = period >= 0
+        in_count = np.bincount(batch.order_customer[in_promo], minlength=n)
+        hit = (
+            (purchases >= cfg.min_purchases_for_habits)
+            & (in_count >= cfg.discount_share * purchases)
+            & has_period
+        )
+        rows = np.flatnonzero(hit)
+        cite = np.array([ctx.cite("discount_periods", int(p)) for p in period[rows]], np.str_)
+        col.add_context("context.discounts_ended", rows, _P_CONTEXT + 4, cite)
+
+    def _market(
+        self, batch: CustomerBatch, as_of: datetime, last: NDArray[np.float64], col: _Collect
+    ) -> NDArray[np.int64]:
         """``context.market_event``: the first event that overlaps the customer's decline."""
         n = batch.n_customers
         event = np.full(n, -1, dtype=np.int64)
-        if not self.context.market_events:
+        ctx = self.context
+        if not ctx.market_events:
             return event
-        last = batch.last_order_time()
         with np.errstate(invalid="ignore"):
-            for e, ev in enumerate(self.context.market_events):
+            for e, ev in enumerate(ctx.market_events):
                 if ev.start <= as_of:
                     hit = (event < 0) & (to_epoch_seconds(ev.end) >= last - _MONTH)
                     event[hit] = e
-        col.add("context.market_event", np.flatnonzero(event >= 0), _P_CONTEXT + 3)
+        rows = np.flatnonzero(event >= 0)
+        cite = np.array([ctx.cite("market_events", int(e)) for e in event[rows]], np.str_)
+        col.add_context("context.market_event", rows, _P_CONTEXT + 3, cite)
         return event
 
     def _scores_with(
@@ -1173,6 +1439,9 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
                 EVIDENCE_KINDS[k].code: int(f.counts[i, k])
                 for k in sorted(found, key=lambda k: EVIDENCE_KINDS[k].code)
             },
+            context_evidence={
+                code: (str(f.cited[code][i]),) for code in sorted(f.cited) if f.cited[code][i]
+            },
             reasons=tuple(out),
         )
 
@@ -1186,25 +1455,218 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
             return f"marked {', '.join(marks)}"
         if code == "context.staff_departure":
             agent = str(f.records.assigned_agent[i])
-            left = self.context.departure_of(agent)
-            assert left is not None
-            return f"assigned staff {agent} left on {left.date().isoformat()}"
+            index = self.context.departure_index(agent)
+            assert index is not None
+            left = self.context.staff_departures[index].left_at
+            return f"{f.cited[code][i]}: assigned staff {agent} left on {left.date().isoformat()}"
         if code == "context.no_new_products":
             return f"no launch in the customer's categories since {since}"
         if code == "context.no_outreach":
-            return f"no contact since {since}, customer value {float(f.inputs.value[i]):.0%}"
+            return f"no contact since {since}, {self._size_note(f.small, i)}"
         if code.startswith("text.") and f.text_cut[i]:
             return f"one of the customer's texts was read up to character {int(f.text_cut[i]):,}"
         if code == "context.market_event":
-            # Cited by its place in the shop context and its period, never by its
+            # Cited by its id or place in the shop context and its period, never by its
             # description (free text that may name people or carry anything else).
-            e = int(f.event[i])
-            event = self.context.market_events[e]
+            event = self.context.market_events[int(f.event[i])]
             return (
-                f"ShopContext.market_events[{e}], "
+                f"{f.cited[code][i]}, "
                 f"{event.start.date().isoformat()}–{event.end.date().isoformat()}"
             )
+        if code == "context.discounts_ended":
+            return f"{f.cited[code][i]}"
         return ""
+
+    @staticmethod
+    def _size_note(small: _Small, i: int) -> str:
+        """Why the customer counts as small, naming the source used."""
+        if small.by_value[i]:
+            return f"customer value {float(small.value[i]):.0%} from {small.source[i]}"
+        which = "configured" if small.configured else "default, the senior-member spend"
+        spend = f"{small.spend[i]:.{small.digits}f}"
+        unit = f" {small.currency}" if small.currency else ""
+        return f"spend {spend}{unit} below the small-customer cut-off {small.cutoff} ({which})"
+
+
+# --- who is small, and ratios from labelled outcomes -------------------------------------
+
+
+def small_customer_spend(
+    population: CustomerBatch | Sequence[CustomerHistory],
+    *,
+    as_of: datetime,
+    big_share: float = 0.8,
+) -> Decimal:
+    """The spend below which a customer is small, from the population's 80/20 split.
+
+    The domain's 80/20 rule (二八法则): about 20% of customers bring about 80% of the
+    business. Customers are ranked by completed spend up to ``as_of``; the big ones
+    are the fewest top customers whose spend together reaches ``big_share`` of the
+    total, and the cut-off is the smallest big customer's spend. Pass it as
+    ``ChurnCauseConfig(small_customer_spend=...)``: a customer spending less counts
+    as small when no population-relative loyalty value is given. Fixed in the
+    config, it gives every customer the same answer in the batch and the
+    per-customer path.
+
+    Args:
+        population: The shop's customers, as a batch or histories.
+        as_of: A timezone-aware moment; later orders are not counted.
+        big_share: The share of spend the big customers bring (0 < x <= 1).
+
+    Returns:
+        The cut-off in the batch's currency, in whole minor units (0 with no spend).
+
+    Raises:
+        CustcareUsageError: if ``big_share`` is not in ``(0, 1]``.
+
+    Examples:
+        >>> from custcare.datasets import sample_shop
+        >>> shop = sample_shop()
+        >>> small_customer_spend(shop.histories, as_of=shop.as_of) > 0
+        True
+    """
+    if not (isinstance(big_share, float | int) and 0.0 < big_share <= 1.0):
+        raise CustcareUsageError(
+            f"small_customer_spend: big_share must be in (0, 1], got {big_share!r}",
+            code="bad_argument",
+        )
+    as_of = check_as_of(as_of)
+    batch = population if isinstance(population, CustomerBatch) else from_histories(population)
+    batch = batch.until(as_of)
+    digits = 2 if batch.currency is None else minor_unit_digits(batch.currency)
+    paid = np.round(batch.order_total * 10.0**digits)
+    spend = np.bincount(batch.order_customer, weights=paid, minlength=batch.n_customers)
+    ranked = np.sort(spend)[::-1]
+    total = float(ranked.sum())
+    if total <= 0.0:
+        return Decimal(0).scaleb(-digits)
+    reach = np.cumsum(ranked) >= big_share * total - 0.5  # whole minor units: exact sums
+    cut = int(ranked[int(np.argmax(reach))])
+    return Decimal(cut).scaleb(-digits)
+
+
+class FittedRatios(BaseModel):
+    """Likelihood ratios estimated from customers whose churn cause is known.
+
+    Made by `fit_ratios`; give ``ratios`` to ``ChurnCauseConfig(ratios=...)``.
+
+    Attributes:
+        ratios: The fitted likelihood ratio of every evidence code.
+        n_labelled: How many labelled customers were read.
+        per_cause: Labelled customers per cause code.
+        present: Per evidence code, how many labelled customers had it:
+            ``(with the code's cause, with another cause)``.
+        strength: The smoothing strength used (customers' worth of the defaults).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ratios: dict[str, float]
+    n_labelled: int
+    per_cause: dict[str, int]
+    present: dict[str, tuple[int, int]]
+    strength: float
+
+
+def fit_ratios(
+    histories: Sequence[CustomerHistory],
+    causes: Sequence[ChurnCause | str],
+    *,
+    as_of: datetime | Sequence[datetime],
+    scorer: ChurnCauseScorer | None = None,
+    strength: float = 20.0,
+) -> FittedRatios:
+    r"""Estimate each evidence kind's likelihood ratio from labelled outcomes.
+
+    Where the shop knows why some customers left (exit surveys, win-back calls), the
+    ratios can rest on its own data instead of the documented defaults. For each
+    evidence kind ``k`` supporting cause ``c``, with ``n1`` labelled customers who
+    left for ``c`` (``a1`` of them showing ``k``) and ``n0`` who left for another
+    cause (``a0`` showing ``k``):
+
+    .. math::
+
+        \hat r = \frac{(a_1 + 1/2)/(n_1 + 1)}{(a_0 + 1/2)/(n_0 + 1)}, \qquad
+        \log r = \frac{w \log \hat r + s \log r_0}{w + s}, \qquad
+        w = \frac{n_1 n_0}{n_1 + n_0}
+
+    The half counts keep the estimate finite (no kind is certain or impossible from a
+    finite sample); ``w`` is how many customers' worth of information the pair of
+    rates holds (0 when either group is empty); the estimate is shrunk in log space
+    toward the scorer's ratio ``r0`` (the documented default unless configured) with
+    the weight of ``s = strength`` customers, then clipped to ``1 .. MAX_RATIO``
+    (a kind never counts against its cause). With no labelled customers for a cause,
+    its kinds keep ``r0``. Evidence is found exactly as the scorer finds it (same
+    context, classifier and windows), each customer at its own ``as_of``; a kind
+    counts once per customer (presence), while the scorer counts up to
+    ``max_per_kind`` items.
+
+    Args:
+        histories: Customers whose churn cause is known.
+        causes: The known cause of each (a `ChurnCause` or its code).
+        as_of: When each was labelled (one moment for all, or one per history).
+        scorer: Whose rules, context and default ratios to use (default: a plain
+            `ChurnCauseScorer`).
+        strength: How many customers' worth of weight the defaults get (> 0).
+
+    Raises:
+        CustcareUsageError: if the lengths differ, a cause is unknown, or
+            ``strength`` is not a positive finite number.
+
+    Examples:
+        >>> from custcare.datasets import sample_shop
+        >>> shop = sample_shop()
+        >>> fitted = fit_ratios(shop.histories[:4], ["price"] * 4, as_of=shop.as_of)
+        >>> fitted.ratios == {k.code: k.ratio for k in EVIDENCE_KINDS}  # no other cause
+        True
+    """
+    n = len(histories)
+    moments = [as_of] * n if isinstance(as_of, datetime) else list(as_of)
+    if len(causes) != n or len(moments) != n:
+        raise CustcareUsageError(
+            f"fit_ratios: {n} histories, {len(causes)} causes, {len(moments)} as_of moments",
+            code="bad_argument",
+        )
+    if not (isinstance(strength, float | int) and math.isfinite(strength) and strength > 0):
+        raise CustcareUsageError(
+            f"fit_ratios: strength must be a positive finite number, got {strength!r}",
+            code="bad_argument",
+        )
+    try:
+        labels = np.array([_CAUSES.index(ChurnCause(c)) for c in causes], dtype=np.int64)
+    except ValueError as exc:
+        raise CustcareUsageError(f"fit_ratios: {exc}", code="bad_argument") from None
+    scorer = scorer or ChurnCauseScorer()
+    k = len(EVIDENCE_KINDS)
+    present = np.zeros((n, k), dtype=np.bool_)
+    checked = [check_as_of(t) for t in moments]
+    for t in sorted(set(checked)):
+        rows = [i for i in range(n) if checked[i] == t]
+        batch = from_histories([histories[i].until(t) for i in rows])
+        facts = scorer._facts(batch, t, _Inputs.of_rows([None] * len(rows)))
+        present[rows] = facts.found
+    ratios: dict[str, float] = {}
+    counts: dict[str, tuple[int, int]] = {}
+    for j, kind in enumerate(EVIDENCE_KINDS):
+        mine = labels == _KIND_CAUSE[j]
+        n1, n0 = int(mine.sum()), int((~mine).sum())
+        a1, a0 = int(present[mine, j].sum()), int(present[~mine, j].sum())
+        counts[kind.code] = (a1, a0)
+        r0 = scorer.config.ratio(kind.code)
+        if n1 == 0 or n0 == 0:
+            ratios[kind.code] = r0
+            continue
+        r_hat = ((a1 + 0.5) / (n1 + 1)) / ((a0 + 0.5) / (n0 + 1))
+        w = n1 * n0 / (n1 + n0)
+        log_r = (w * math.log(r_hat) + strength * math.log(r0)) / (w + strength)
+        ratios[kind.code] = round(min(max(math.exp(log_r), 1.0), ChurnCauseConfig.MAX_RATIO), 12)
+    return FittedRatios(
+        ratios=ratios,
+        n_labelled=n,
+        per_cause={c.value: int((labels == i).sum()) for i, c in enumerate(_CAUSES)},
+        present=counts,
+        strength=float(strength),
+    )
 
 
 _MONTH = 30 * SECONDS_PER_DAY

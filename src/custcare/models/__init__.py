@@ -25,6 +25,7 @@ from custcare.models._base import (
 from custcare.models._labels import LabelledEnum
 from custcare.models.complaint import Complaint, ComplaintCategory, ComplaintChannel
 from custcare.models.context import (
+    DiscountPeriod,
     MarketEvent,
     OutreachContact,
     ProductLaunch,
@@ -54,6 +55,7 @@ __all__ = [
     "Customer",
     "CustomerHistory",
     "DetailedRatings",
+    "DiscountPeriod",
     "LabelledEnum",
     "MarketEvent",
     "Money",
