@@ -6,7 +6,10 @@
 safety, refund, anger, competitor, cheaper offer, price, moved away, deceased,
 late delivery, stale range) with the spans that support them, and the language.
 Any object with ``classify`` and ``classify_many`` (the `TextClassifier`
-protocol) can take its place.
+protocol) can take its place. `LearnedClassifier` is a compact model over hashed
+character n-grams trained on real reviews (numpy only, weights shipped in the
+package); `CombinedClassifier` joins it with the lexicon (see
+``docs/reference/text.md``).
 
 Classification is linear in the length of the text, and a text is read up to
 `MAX_TEXT_CHARS` (100,000) characters (``LexiconConfig.max_chars``); the analysis
@@ -27,6 +30,13 @@ from custcare.text._classifier import (
     Span,
     TextAnalysis,
     TextClassifier,
+)
+from custcare.text._learned import (
+    CombinedClassifier,
+    ComplaintModel,
+    LearnedClassifier,
+    NgramContribution,
+    load_complaint_model,
 )
 from custcare.text._lexicon import (
     BUILTIN_LEXICONS,
@@ -50,18 +60,23 @@ __all__ = [
     "NONE",
     "SIGNAL_CODES",
     "CategoryCode",
+    "CombinedClassifier",
     "CompiledLexicon",
+    "ComplaintModel",
     "Language",
+    "LearnedClassifier",
     "Lexicon",
     "LexiconClassifier",
     "LexiconConfig",
     "NegationRules",
+    "NgramContribution",
     "SignalCode",
     "Span",
     "TextAnalysis",
     "TextClassifier",
     "TextSignal",
     "detect_language",
+    "load_complaint_model",
     "load_lexicon",
     "normalise",
 ]

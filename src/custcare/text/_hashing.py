@@ -1,0 +1,132 @@
+"""Hashed character n-grams: the one feature map of the learned text model.
+
+The training script (``training/train_complaint_model.py``) imports these
+functions, so the features a model was trained on and the features it reads at
+inference are the same code. A text is folded with `normalise` (one character
+for one character, so offsets stay offsets into the original text), then every
+run of 1, 2 and 3 characters is hashed to one of ``buckets`` slots.
+
+The hash is a fixed arithmetic on code points (no ``hash()``, which Python salts
+per process), computed for a whole batch of texts at once with numpy: linear in
+the total number of characters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from custcare.text._normalise import normalise
+
+__all__ = ["MAX_NGRAM", "HashedNgrams", "hash_ngrams"]
+
+MAX_NGRAM = 3
+"""The longest character n-gram hashed (1-, 2- and 3-grams)."""
+
+# Odd 32-bit multipliers, one per position in the n-gram and one for its length,
+# then the 32-bit finaliser of MurmurHash3 (arithmetic modulo 2**32).
+_POSITION = (np.uint32(0x9E3779B1), np.uint32(0x85EBCA77), np.uint32(0xC2B2AE3D))
+_LENGTH = tuple(np.uint32(0x27D4EB2F * n % (1 << 32)) for n in range(MAX_NGRAM + 1))
+_MIX_A = np.uint32(0x85EBCA6B)
+_MIX_B = np.uint32(0xC2B2AE35)
+_SHIFT_A = np.uint32(16)
+_SHIFT_B = np.uint32(13)
+
+Int64Array = npt.NDArray[np.int64]
+
+
+class HashedNgrams(NamedTuple):
+    """Every n-gram occurrence of a batch of texts, as parallel arrays.
+
+    Attributes:
+        text: Index of the text the n-gram occurs in (into the batch).
+        start: Offset of its first character in that text.
+        length: Its length in characters (1 to `MAX_NGRAM`).
+        bucket: Its hash slot, in ``[0, buckets)``.
+        counts: How many n-grams each text has (``len(texts)`` entries).
+    """
+
+    text: Int64Array
+    start: Int64Array
+    length: Int64Array
+    bucket: Int64Array
+    counts: Int64Array
+
+
+def hash_ngrams(texts: Sequence[str], buckets: int) -> HashedNgrams:
+    """Hash the character 1- to 3-grams of the folded ``texts`` into ``buckets`` slots.
+
+    N-grams never cross from one text into the next; a NUL character in a text
+    also ends n-grams (it is the separator of the batch).
+
+    Args:
+        texts: The texts (already cut to the length limit by the caller).
+        buckets: A power of two.
+
+    Returns:
+        The occurrences, ordered by n-gram length, then by position in the batch.
+
+    Raises:
+        ValueError: if ``buckets`` is not a positive power of two.
+
+    Example:
+        >>> grams = hash_ngrams(["ab", "c"], 1 << 10)
+        >>> grams.text.tolist(), grams.start.tolist(), grams.length.tolist()
+        ([0, 0, 1, 0], [0, 1, 0, 0], [1, 1, 1, 2])
+        >>> grams.counts.tolist()
+        [3, 1]
+        >>> bool((hash_ngrams(["AB"], 1 << 10).bucket == hash_ngrams(["ab"], 1 << 10).bucket).all())
+        True
+    """
+    if buckets < 1 or buckets & (buckets - 1):
+        raise ValueError(f"buckets must be a positive power of two, got {buckets}")
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    joined = normalise("\0".join(texts))  # folding is per character, NUL stays NUL
+    points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    # Text index and offset of every character of the joined batch (separators too).
+    firsts = np.zeros(len(texts), dtype=np.int64)
+    if len(texts) > 1:
+        firsts[1:] = np.cumsum(lengths[:-1] + 1)
+    owner = np.repeat(np.arange(len(texts), dtype=np.int64), lengths + 1)[: len(points)]
+    offset = np.arange(len(points), dtype=np.int64) - firsts[owner] if len(points) else owner
+    live = points != 0
+    mask = np.uint32(buckets - 1)
+    parts_text: list[Int64Array] = []
+    parts_start: list[Int64Array] = []
+    parts_length: list[Int64Array] = []
+    parts_bucket: list[Int64Array] = []
+    size = len(points)
+    value = np.zeros(size, dtype=np.uint32)
+    valid = np.ones(size, dtype=bool)
+    for n in range(1, MAX_NGRAM + 1):
+        width = size - n + 1
+        if width <= 0:
+            break
+        value = value[:width] + points[n - 1 : n - 1 + width] * _POSITION[n - 1]
+        valid = valid[:width] & live[n - 1 : n - 1 + width]
+        mixed = value + _LENGTH[n]
+        mixed ^= mixed >> _SHIFT_A
+        mixed *= _MIX_A
+        mixed ^= mixed >> _SHIFT_B
+        mixed *= _MIX_B
+        mixed ^= mixed >> _SHIFT_A
+        where = np.flatnonzero(valid)
+        parts_text.append(owner[where])
+        parts_start.append(offset[where])
+        parts_length.append(np.full(len(where), n, dtype=np.int64))
+        parts_bucket.append((mixed[where] & mask).astype(np.int64))
+    if not parts_text:
+        empty = np.zeros(0, dtype=np.int64)
+        return HashedNgrams(empty, empty, empty, empty, np.zeros(len(texts), dtype=np.int64))
+    text = np.concatenate(parts_text)
+    counts = np.bincount(text, minlength=len(texts)).astype(np.int64)
+    return HashedNgrams(
+        text,
+        np.concatenate(parts_start),
+        np.concatenate(parts_length),
+        np.concatenate(parts_bucket),
+        counts,
+    )
