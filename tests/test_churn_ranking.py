@@ -214,3 +214,59 @@ def test_bgnbd_of_the_batch_is_the_published_cdnow_fit(split_batch: CustomerBatc
         [p["r"], p["alpha"], p["a"], p["b"]], [0.243, 4.414, 0.793, 2.426], rtol=2e-3
     )
     assert isinstance(BetaGeoModel.from_params(**p), BetaGeoModel)
+
+
+# --- CLV as money in the scorer ---------------------------------------------------------
+
+
+def test_scorer_clv_is_lifetimes_customer_lifetime_value_times_the_margin_on_cdnow(
+    split_batch: CustomerBatch,
+) -> None:
+    """The ``clv`` column against lifetimes 0.11.3 (tests/data/lifetimes_clv_reference.json)."""
+    ref = json.loads((DATA / "lifetimes_clv_reference.json").read_text())
+    scorer = ChurnRiskScorer(margin=0.3).fit(split_batch, as_of=SPLIT)
+    clv = scorer.score_batch(split_batch, as_of=SPLIT).columns["clv"]
+    np.testing.assert_allclose(
+        clv[ref["rows"]], 0.3 * np.asarray(ref["clv"]["12_months_0.01"]), rtol=5e-3, atol=0.01
+    )  # to the cent: one customer, all but surely gone, is worth 5e-8 dollars
+
+
+def test_scorer_clv_uncertainty_is_finite_and_per_customer_equals_batch(
+    split_batch: CustomerBatch,
+) -> None:
+    scorer = ChurnRiskScorer(clv_uncertainty=True, clv_months=24).fit(split_batch, as_of=SPLIT)
+    scores = scorer.score_batch(split_batch, as_of=SPLIT)
+    se, clv = scores.columns["clv_standard_error"], scores.columns["clv"]
+    priced = np.isfinite(clv)
+    assert priced.all()  # CDNOW's q is 3.7: every buyer has a finite mean spend
+    assert np.all(se[priced] > 0)
+    assert np.all(np.isfinite(se))
+    for i in (0, 1, 40):
+        r = scores.result(i)
+        assert r.clv == clv[i]
+        assert r.clv_standard_error == se[i]
+        assert "lifetime value over 24 months" in r.reasons[3].message
+    back = ChurnRiskScorer.from_json(scorer.to_json())
+    assert np.array_equal(
+        back.score_batch(split_batch, as_of=SPLIT).columns["clv_standard_error"], se
+    )
+    plain = ChurnRiskScorer().fit(split_batch, as_of=SPLIT).score_batch(split_batch, as_of=SPLIT)
+    assert np.all(np.isnan(plain.columns["clv_standard_error"]))  # not asked for
+    assert plain.result(0).clv_standard_error is None
+
+
+def test_scorer_clv_is_none_with_the_reason_where_spend_has_no_finite_mean(
+    split_batch: CustomerBatch,
+) -> None:
+    scorer = ChurnRiskScorer().fit(split_batch, as_of=SPLIT)
+    state = scorer.state_
+    assert state is not None
+    scorer.state_ = state.model_copy(update={"gamma_gamma": {"p": 2.0, "q": 0.9, "gamma": 10.0}})
+    scores = scorer.score_batch(split_batch, as_of=SPLIT)
+    clv = scores.columns["clv"]
+    one_time = ~np.isfinite(clv)
+    assert one_time.sum() == 1411  # CDNOW's one-time buyers: p * 0 + q - 1 < 0
+    r = scores.result(int(np.flatnonzero(one_time)[0]))
+    assert r.clv is None
+    assert "churn.no_finite_mean" in r.reason_codes
+    assert np.all(np.isfinite(clv[~one_time]))

@@ -113,6 +113,9 @@ def customer_lifetime_value(
     time_unit: str = "weeks",
     fallback_value: ArrayLike | None = None,
     customer_ids: ArrayLike | None = None,
+    periods_per_month: float | None = None,
+    covariances: tuple[ArrayLike, ArrayLike] | None = None,
+    standard_errors: bool = True,
 ) -> CustomerValue:
     """Discounted customer lifetime value over ``months`` months, as money.
 
@@ -131,6 +134,10 @@ def customer_lifetime_value(
         fallback_value: Per customer (or one number), the order value to use where the
             spend model has no finite mean. Without it such customers raise.
         customer_ids: Names for the error message (row numbers otherwise).
+        periods_per_month: Model time units per month, instead of ``time_unit``'s.
+        covariances: The BG/NBD (4 x 4) and Gamma-Gamma (3 x 3) covariances, instead
+            of the models' own (for models rebuilt from saved parameters).
+        standard_errors: False skips the delta method (15 times the work).
 
     Returns:
         A `CustomerValue`.
@@ -154,7 +161,9 @@ def customer_lifetime_value(
         raise DataError(f"margin must be in (0, 1], got {margin}")
     if time_unit not in _PER_MONTH:
         raise DataError(f"time_unit must be one of {', '.join(_PER_MONTH)}, got {time_unit!r}")
-    per_month = _PER_MONTH[time_unit]
+    per_month = _PER_MONTH[time_unit] if periods_per_month is None else periods_per_month
+    if not (np.isfinite(per_month) and per_month > 0):
+        raise DataError(f"periods_per_month must be > 0, got {per_month}")
     x, tx, big_t, m = np.broadcast_arrays(
         *(np.asarray(v, dtype=np.float64) for v in (frequency, recency, T, monetary_value))
     )
@@ -182,7 +191,11 @@ def customer_lifetime_value(
             "order value) to value them explicitly"
         )
     value = value * margin
-    se = _delta_se(purchase_model, spend_model, clv, margin)
+    se = (
+        _delta_se(purchase_model, spend_model, clv, margin, covariances)
+        if standard_errors
+        else None
+    )
     source = missing.astype(np.int64)
     return CustomerValue(value, se, source, order_value)
 
@@ -194,12 +207,16 @@ def _delta_se(
         [BetaGeoModel, GammaGammaModel], tuple[FloatArray, FloatArray, NDArray[np.bool_]]
     ],
     margin: float,
+    covariances: tuple[ArrayLike, ArrayLike] | None,
 ) -> FloatArray | None:
     """Delta-method standard error from both fits' covariances (None without one)."""
-    try:
-        cov_bg, cov_gg = bg.covariance_, gg.covariance_
-    except NotFittedError:
-        return None
+    if covariances is not None:
+        cov_bg, cov_gg = (np.asarray(c, dtype=np.float64) for c in covariances)
+    else:
+        try:
+            cov_bg, cov_gg = bg.covariance_, gg.covariance_
+        except NotFittedError:
+            return None
     pb, pg = dict(bg.params_), dict(gg.params_)
     theta = np.array([pb["r"], pb["alpha"], pb["a"], pb["b"], pg["p"], pg["q"], pg["gamma"]])
     cov = np.zeros((7, 7))
@@ -219,4 +236,5 @@ def _delta_se(
         grads.append(margin * (vals[0] - vals[1]) / (2.0 * h * theta[j]))
     g = np.stack(grads, axis=-1)
     var = np.einsum("...i,ij,...j->...", g, cov, g)
-    return np.asarray(np.sqrt(np.maximum(var, 0.0)), dtype=np.float64)
+    # a customer on the edge of p x + q - 1 > 0 has no derivative: no error rather than NaN
+    return np.asarray(np.sqrt(np.where(np.isfinite(var), np.maximum(var, 0.0), 0.0)))

@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 
 from custcare.batch import CustomerBatch, to_epoch_seconds
 from custcare.churn._bgnbd import BetaGeoModel
+from custcare.churn._clv import customer_lifetime_value
 from custcare.churn._gamma_gamma import GammaGammaModel
 from custcare.churn._gap import GAP_BANDS, gap_band_index, gap_kernel, median_gap_days
 from custcare.churn._rerank import (
@@ -128,6 +129,21 @@ class ChurnRiskConfig(ScorerConfig):
     spend_penalizer: Annotated[
         float, Field(ge=0.0, le=1e6, allow_inf_nan=False, description="Gamma-Gamma L2 penalty.")
     ] = 0.0
+    margin: Annotated[
+        float,
+        Field(gt=0.0, le=1.0, allow_inf_nan=False, description="Share of revenue that is profit."),
+    ] = 1.0
+    clv_months: Annotated[
+        int, Field(ge=1, le=1200, description="CLV horizon, in months (4.345 weeks each).")
+    ] = 12
+    monthly_discount_rate: Annotated[
+        float, Field(ge=0.0, le=1.0, allow_inf_nan=False, description="CLV discount a month.")
+    ] = 0.01
+    clv_uncertainty: bool = Field(
+        False,
+        description="Also give the CLV's delta-method standard error (about 15 times the "
+        "CLV's work).",
+    )
 
     @model_validator(mode="after")
     def _horizon_in_range(self) -> ChurnRiskConfig:
@@ -242,6 +258,9 @@ class ChurnRiskState(FittedState):
             (``reranker_error`` says why; ranking then falls back to expected
             purchases, and each customer's first reason says so).
         reranker_error: Why there is no re-ranker.
+        bgnbd_covariance: 4 x 4 covariance of ``r, alpha, a, b`` (for the CLV's
+            standard error), None when not known.
+        gamma_gamma_covariance: 3 x 3 covariance of ``p, q, gamma``, None when not known.
     """
 
     bgnbd: dict[str, float] | None = None
@@ -253,6 +272,8 @@ class ChurnRiskState(FittedState):
     n_zero_value_repeats: Annotated[int, Field(ge=0)] = 0
     reranker: RerankerState | None = None
     reranker_error: str | None = None
+    bgnbd_covariance: tuple[tuple[float, ...], ...] | None = None
+    gamma_gamma_covariance: tuple[tuple[float, ...], ...] | None = None
 
     @field_validator("bgnbd")
     @classmethod
@@ -271,6 +292,19 @@ class ChurnRiskState(FittedState):
                 "inconsistent_state",
                 "a spend model or a log-likelihood without BG/NBD parameters",
             )
+        for name, k, params in (
+            ("bgnbd_covariance", 4, self.bgnbd),
+            ("gamma_gamma_covariance", 3, self.gamma_gamma),
+        ):
+            cov = getattr(self, name)
+            if cov is None:
+                continue
+            if params is None or len(cov) != k or any(len(row) != k for row in cov):
+                raise PydanticCustomError(
+                    "inconsistent_state",
+                    "{name} must be {k} x {k} and come with its model's parameters",
+                    {"name": name, "k": k},
+                )
         if self.bgnbd is None and self.reranker is not None:
             raise PydanticCustomError("inconsistent_state", "a re-ranker without BG/NBD parameters")
         if self.bgnbd is not None and self.log_likelihood is None:
@@ -294,6 +328,12 @@ class ChurnRiskResult(ScoreResult):
         expected_purchases: BG/NBD expected purchases in the horizon.
         expected_order_value: Gamma-Gamma expected average order value.
         predicted_value: expected purchases × expected order value over the horizon.
+        clv: Discounted customer lifetime value as money: ``margin`` times the
+            expected spend of each of the next ``clv_months`` months discounted at
+            ``monthly_discount_rate`` (lifetimes' ``customer_lifetime_value``); None
+            exactly where ``predicted_value`` is None (the reasons say why).
+        clv_standard_error: Its delta-method standard error from the fitted
+            covariances (``clv_uncertainty=True``), else None.
         days_since_last: Days since the last purchase.
         typical_gap_days: The gap the ``gap`` method compared with.
         horizon_days: The horizon, in days.
@@ -319,6 +359,8 @@ class ChurnRiskResult(ScoreResult):
         "expected_purchases",
         "expected_order_value",
         "predicted_value",
+        "clv",
+        "clv_standard_error",
         "days_since_last",
         "typical_gap_days",
     )
@@ -331,6 +373,8 @@ class ChurnRiskResult(ScoreResult):
     expected_purchases: float | None = None
     expected_order_value: float | None = None
     predicted_value: float | None = None
+    clv: float | None = None
+    clv_standard_error: float | None = None
     days_since_last: float | None = None
     typical_gap_days: float | None = None
     horizon_days: float
@@ -382,12 +426,14 @@ _VALUES: tuple[str, ...] = (
     "expected_purchases",
     "expected_order_value",
     "predicted_value",
+    "clv",
+    "clv_standard_error",
     "days_since_last",
     "typical_gap_days",
 )
 
 
-_SPEND_VALUES = frozenset({"expected_order_value", "predicted_value"})
+_SPEND_VALUES = frozenset({"expected_order_value", "predicted_value", "clv", "clv_standard_error"})
 # Per buyer, with a spend model: a predicted value, or why there is none.
 _SPEND_CODES = ("churn.predicted_value", "churn.no_finite_mean", "churn.zero_value_repeats")
 _PRICED, _NO_FINITE_MEAN, _ZERO_VALUE = 0, 1, 2
@@ -402,6 +448,8 @@ class _Columns:
     expected_purchases: NDArray[np.float64]
     expected_order_value: NDArray[np.float64]
     predicted_value: NDArray[np.float64]
+    clv: NDArray[np.float64]
+    clv_standard_error: NDArray[np.float64]
     days_since_last: NDArray[np.float64]
     typical_gap_days: NDArray[np.float64]
     frequency: NDArray[np.float64]
@@ -460,7 +508,7 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
         bg = BetaGeoModel(penalizer=cfg.penalizer).fit(
             s.frequency[bought], s.recency[bought], s.T[bought]
         )
-        gg_params, gg_error = None, None
+        gg_params, gg_error, gg_cov = None, None, None
         # Gamma-Gamma models positive order values: repeat buyers whose repeat
         # purchases are worth 0 in all are left out of its fit (lifetimes refuses
         # them), counted in the state, and get no predicted value.
@@ -471,6 +519,7 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
                 s.frequency[repeat], s.monetary_value[repeat]
             )
             gg_params = dict(gg.params_)
+            gg_cov = _square(gg.covariance_)
         except DataError as exc:  # the spend model is optional; say why it is absent
             gg_error = str(exc)
         reranker, reranker_error = None, None
@@ -480,6 +529,8 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
             **fitted,
             reranker=reranker,
             reranker_error=reranker_error,
+            bgnbd_covariance=_square(bg.covariance_),
+            gamma_gamma_covariance=gg_cov,
             bgnbd=dict(bg.params_),
             log_likelihood=float(bg.log_likelihood_),
             gamma_gamma=gg_params,
@@ -564,6 +615,8 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
                 nan,
                 nan,
                 nan,
+                nan,
+                nan,
                 g.days_since_last,
                 g.typical_gap_days,
                 s.frequency,
@@ -582,7 +635,7 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
             p_alive[bought] = bg.probability_alive(f, r, t)
             p_none[bought] = bg.probability_no_purchase(cfg.horizon, f, r, t)
             expected[bought] = bg.expected_purchases(cfg.horizon, f, r, t)
-        value, predicted = nan.copy(), nan.copy()
+        value, predicted, clv, clv_se = nan.copy(), nan.copy(), nan.copy(), nan.copy()
         unpriced = np.zeros(batch.n_customers, dtype=np.int64)
         # Over- and underflow (extreme parameters of a loaded state, huge amounts) are
         # refused by _check_finite, naming the customers.
@@ -602,6 +655,9 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
                     s.frequency[priced], s.monetary_value[priced]
                 )
                 predicted[priced] = expected[priced] * value[priced]
+                # an order value that overflowed is refused by _check_finite, naming the customer
+                finite = priced & np.isfinite(value)
+                clv, clv_se = self._clv(state, bg, gg, s, finite)
         risk = self._ranking_risk(batch, now, s, bg, bought, p_none, expected)
         edges = np.asarray(cfg.band_edges)
         band = np.where(
@@ -615,12 +671,49 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
             expected,
             value,
             predicted,
+            clv,
+            clv_se,
             g.days_since_last,
             g.typical_gap_days,
             s.frequency,
             s.last_order_row,
             unpriced,
         )
+
+    def _clv(
+        self,
+        state: ChurnRiskState,
+        bg: BetaGeoModel,
+        gg: GammaGammaModel,
+        s: PurchaseSummary,
+        priced: NDArray[np.bool_],
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Discounted CLV (and its standard error when asked) of the priced customers."""
+        cfg = self.config
+        n = priced.size
+        clv, se = np.full(n, np.nan), np.full(n, np.nan)
+        if not priced.any():
+            return clv, se
+        uncertainty = cfg.clv_uncertainty and _has_covariances(state)
+        covs = (state.bgnbd_covariance, state.gamma_gamma_covariance) if uncertainty else None
+        v = customer_lifetime_value(
+            bg,
+            gg,
+            s.frequency[priced],
+            s.recency[priced],
+            s.T[priced],
+            s.monetary_value[priced],
+            months=cfg.clv_months,
+            monthly_discount_rate=cfg.monthly_discount_rate,
+            margin=cfg.margin,
+            periods_per_month=_WEEKS_PER_MONTH * 7.0 / cfg.time_unit_days,
+            covariances=covs,  # type: ignore[arg-type]
+            standard_errors=uncertainty,
+        )
+        clv[priced] = v.value
+        if v.standard_error is not None:
+            se[priced] = v.standard_error
+        return clv, se
 
     def _ranking_risk(
         self,
@@ -664,7 +757,9 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
         if cfg.method == "bgnbd":
             due |= {"p_alive", "p_no_purchase", "expected_purchases"}
             if state is not None and state.gamma_gamma is not None:
-                due |= {"expected_order_value", "predicted_value"}
+                due |= {"expected_order_value", "predicted_value", "clv"}
+                if cfg.clv_uncertainty and _has_covariances(state):
+                    due.add("clv_standard_error")
         priced = bought & (c.unpriced == _PRICED)
         bad_rows = np.zeros(batch.n_customers, dtype=np.bool_)
         names = []
@@ -843,10 +938,14 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
                 evidence=evidence,
             )
         if code == "churn.predicted_value":
+            se = v["clv_standard_error"]
+            pm = "" if se is None else f" +/- {se:.2f}"
             return Reason(
                 code=code,
                 message=f"Predicted value over {days:.0f} days: {v['predicted_value']:.2f} "
-                f"({v['expected_purchases']:.2f} purchases x {v['expected_order_value']:.2f}).",
+                f"({v['expected_purchases']:.2f} purchases x {v['expected_order_value']:.2f}); "
+                f"lifetime value over {cfg.clv_months} months at margin {cfg.margin:g}, "
+                f"discounted {cfg.monthly_discount_rate:.2%} a month: {v['clv']:.2f}{pm}.",
                 weight=0.0,
                 evidence=evidence,
             )
@@ -902,6 +1001,20 @@ def _rerank_matrix(
             horizon, s.frequency[bought], s.recency[bought], s.T[bought]
         )
     return rerank_features(expected, s.frequency, s.recency, s.T, first_value, s.monetary_value)
+
+
+_WEEKS_PER_MONTH = 4.345  # lifetimes' factor for freq="W"
+
+
+def _square(cov: NDArray[np.float64]) -> tuple[tuple[float, ...], ...] | None:
+    """A covariance matrix as nested tuples, None when not finite (then no CLV error)."""
+    if not np.all(np.isfinite(cov)):
+        return None
+    return tuple(tuple(float(v) for v in row) for row in cov)
+
+
+def _has_covariances(state: ChurnRiskState) -> bool:
+    return state.bgnbd_covariance is not None and state.gamma_gamma_covariance is not None
 
 
 def _last_order_ids(batch: CustomerBatch, last_order_row: NDArray[np.int64]) -> Ragged:
