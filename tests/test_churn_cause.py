@@ -37,7 +37,7 @@ from custcare.churn import (
 )
 from custcare.datasets import sample_shop
 from custcare.errors import CustcareUsageError
-from custcare.loyalty import ThresholdTierScorer
+from custcare.loyalty import PyramidScorer, ThresholdTierScorer
 from custcare.loyalty.threshold import TierScores
 from custcare.models import MarketEvent, OutreachContact, ProductLaunch, StaffDeparture
 from custcare.scoring import BatchScores, Pipeline
@@ -550,16 +550,32 @@ def test_risk_band_read_row_by_row_from_scores_without_band_columns() -> None:
 
 
 def test_pipeline_hands_loyalty_value_to_the_batch_path() -> None:
+    scorers: list[Any] = [PyramidScorer(), ChurnCauseScorer(context=SHOP_CONTEXT)]
+    pipeline = Pipeline(scorers).fit(SHOP.histories, as_of=_T)
+    table = pipeline.run(SHOP.histories, as_of=_T)
+    pyramid, cause = pipeline._order
+    neglected = 0
+    for h in SHOP.histories:
+        level = pyramid.score(h, as_of=_T)
+        direct = cause.score(h, as_of=_T, upstream={"loyalty.pyramid": level})
+        assert table.explain(h.customer.id)["churn.cause"] == direct
+        for reason in direct.reasons:
+            if reason.code == "churn_cause.context.no_outreach":
+                assert "from loyalty.pyramid" in reason.message  # the source is named
+                neglected += 1
+    assert neglected > 0  # the small-customer rule read the loyalty value
+    assert "churn.cause.p_price" in table.to_dict()
+
+
+def test_member_levels_are_not_read_for_customer_size() -> None:
+    """Member levels promote on order count, so they do not tell small from big."""
     scorers: list[Any] = [ThresholdTierScorer(), ChurnCauseScorer(context=SHOP_CONTEXT)]
     table = Pipeline(scorers).run(SHOP.histories, as_of=_T)
-    neglected = 0
     for h in SHOP.histories:
         tier = scorers[0].score(h, as_of=_T)
         direct = scorers[1].score(h, as_of=_T, upstream={"loyalty.threshold": tier})
+        assert direct == scorers[1].score(h, as_of=_T)
         assert table.explain(h.customer.id)["churn.cause"] == direct
-        neglected += "churn_cause.context.no_outreach" in direct.reason_codes
-    assert neglected > 0  # the small-customer rule read the loyalty value
-    assert "churn.cause.p_price" in table.to_dict()
 
 
 def test_pipeline_hands_churn_risk_and_loyalty_to_the_batch_path() -> None:
