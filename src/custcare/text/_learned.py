@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from custcare.text._classifier import MAX_TEXT_CHARS, LexiconClassifier, Span, TextAnalysis
-from custcare.text._hashing import hash_ngrams
+from custcare.text._hashing import hash_ngrams, weight_sums
 from custcare.text._lexicon import CATEGORY_CODES, NONE
 from custcare.text._normalise import detect_language
 
@@ -174,11 +174,8 @@ class LearnedClassifier:
         """
         cut = self._cut(_check_texts(texts))
         model = self._model
-        grams = hash_ngrams(cut, model.buckets)
-        sums = np.bincount(
-            grams.text, weights=model.weights[grams.bucket].astype(np.float64), minlength=len(cut)
-        )
-        return model.bias + sums / np.sqrt(np.maximum(grams.counts, 1))
+        sums, counts = weight_sums(cut, model.weights)
+        return model.bias + sums / np.sqrt(np.maximum(counts, 1))
 
     def complaint_probability(self, texts: Iterable[str]) -> npt.NDArray[np.float64]:
         """P(complaint) for each text, in order (numbers in ``[0, 1]``).
