@@ -40,6 +40,7 @@ from custcare.models import (
     StaffDeparture,
 )
 from custcare.scoring import Upstream
+from custcare.testing import check_scorer
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2025, 1, 6, 10, tzinfo=SH)
@@ -733,3 +734,7 @@ def test_fit_ratios_reads_each_customer_at_its_own_moment() -> None:
 
 def test_default_prior_is_unchanged() -> None:
     assert ChurnCauseConfig().prior == default_prior()
+
+
+def test_scorer_with_the_full_shop_context_passes_the_kit() -> None:
+    check_scorer(ChurnCauseScorer(context=_shop_context()))
