@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -18,9 +18,23 @@ from custcare import (
     get_scorer,
 )
 from custcare.batch import from_histories
-from custcare.care import SatisfactionConfig, SatisfactionLevel, SatisfactionScorer
+from custcare.care import (
+    CareCalendar,
+    CarePlanScorer,
+    Channel,
+    Holiday,
+    Launch,
+    PlanConfig,
+    PlanResult,
+    SatisfactionConfig,
+    SatisfactionLevel,
+    SatisfactionScorer,
+)
+from custcare.churn import ChurnCauseScorer
 from custcare.datasets import sample_shop
+from custcare.loyalty import ThresholdTierScorer
 from custcare.models import DetailedRatings
+from custcare.scoring import ScoreResult
 from custcare.testing import check_scorer, strategies
 
 AS_OF = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
@@ -218,3 +232,257 @@ def test_more_unresolved_problems_never_raise_satisfaction(
     if before.satisfaction is not None:
         assert after.satisfaction is not None
         assert after.satisfaction <= before.satisfaction + 1e-9
+
+
+# --- care.plan -----------------------------------------------------------------------------
+
+
+class _Cause(ScoreResult):
+    """A stand-in churn-cause result: read through ChurnCauseView, not by name."""
+
+    top_cause: str
+    risk_band: str
+    low_confidence: bool = False
+
+
+class _Value(ScoreResult):
+    """A stand-in loyalty result: read through HasCustomerValue."""
+
+    customer_value: float
+
+
+def _cause(cause: str, band: str = "at_risk", low: bool = False) -> dict[str, ScoreResult]:
+    return {
+        "churn.cause": _Cause(
+            scorer="churn.cause",
+            customer_id="u1",
+            as_of=AS_OF,
+            reasons=(),
+            top_cause=cause,
+            risk_band=band,
+            low_confidence=low,
+        )
+    }
+
+
+def _value(v: float) -> dict[str, ScoreResult]:
+    return {
+        "loyalty.pyramid": _Value(
+            scorer="loyalty.pyramid", customer_id="u1", as_of=AS_OF, reasons=(), customer_value=v
+        )
+    }
+
+
+def _plan(
+    h: CustomerHistory, upstream: dict[str, ScoreResult] | None = None, **config: object
+) -> PlanResult:
+    result = CarePlanScorer(**config).score(h, as_of=AS_OF, upstream=upstream)
+    for a in result.actions:
+        assert a.due >= a.event_at and a.due >= AS_OF
+    return result
+
+
+def _codes(result: PlanResult) -> list[str]:
+    return [a.code.value for a in result.actions]
+
+
+def test_plan_passes_the_conformance_kit() -> None:
+    check_scorer(CarePlanScorer(), generated_examples=10)
+
+
+def test_plan_is_registered_and_config_round_trips_json() -> None:
+    calendar = CareCalendar(
+        timezone="Asia/Shanghai",
+        holidays=(Holiday(day=date(2026, 6, 19), name_zh="端午节", name_en="Dragon Boat"),),
+        launches=(Launch(id="new-oolong", starts=date(2026, 6, 5)),),
+    )
+    scorer = get_scorer("care.plan", weekly_budget=2, calendar=calendar)
+    assert isinstance(scorer, CarePlanScorer)
+    config = scorer.config
+    assert PlanConfig.model_validate_json(config.model_dump_json()) == config
+    with pytest.raises(ValidationError, match="time zone"):
+        CareCalendar(timezone="Mars/Olympus")
+
+
+def test_payment_reminder_for_a_recent_unpaid_order() -> None:
+    o = _order("o1", AS_OF - timedelta(hours=1), status="pending_payment")
+    r = _plan(_history(orders=(o,)))
+    assert _codes(r) == ["payment_reminder"]
+    a = r.actions[0]
+    assert a.due == AS_OF + timedelta(hours=1) and a.record_id == "o1"
+    assert a.channel.value == "chat" and "付款" in a.script_zh
+    assert r.reasons[0].code == "plan.payment_reminder" and r.reasons[0].evidence == ("o1",)
+
+
+def test_no_payment_reminder_for_an_old_unpaid_or_a_paid_order() -> None:
+    old = _order("o1", AS_OF - 5 * DAY, status="pending_payment")
+    done = _order("o2", AS_OF - timedelta(hours=1), status="completed")
+    r = _plan(_history(orders=(old, done)))
+    assert "payment_reminder" not in _codes(r)
+    assert r.reason_codes == ("plan.nothing_due",)
+
+
+def test_shipping_notice_for_a_shipped_order_not_yet_delivered() -> None:
+    o = _order("o1", AS_OF - 2 * DAY, status="shipped")
+    assert _codes(_plan(_history(orders=(o,)))) == ["shipping_notice"]
+
+
+def test_delivered_order_gets_a_receipt_notice_not_a_shipping_notice() -> None:
+    o = _order("o1", AS_OF - 3 * DAY, status="shipped", delivered_at=AS_OF - DAY)
+    r = _plan(_history(orders=(o,)))
+    assert _codes(r) == ["receipt_notice"]
+    assert r.actions[0].event_at == AS_OF - DAY
+    old = _order("o2", AS_OF - 20 * DAY, delivered_at=AS_OF - 10 * DAY)
+    assert _codes(_plan(_history(orders=(old,)))) == []
+
+
+def test_open_complaint_is_followed_up_several_times() -> None:
+    q = _complaint("q1", 1, category="long_wait")
+    r = _plan(_history(complaints=(q,)))
+    assert _codes(r) == ["complaint_follow_up"] * 3
+    assert [a.due for a in r.actions] == [AS_OF, AS_OF + 2 * DAY, AS_OF + 4 * DAY]
+    assert all(a.record_id == "q1" and a.event_at == AS_OF - DAY for a in r.actions)
+    assert r.reasons[0].evidence == ("q1",)
+
+
+def test_negative_review_is_followed_up_and_a_positive_one_is_not() -> None:
+    bad = _plan(_history(reviews=(_review("r1", 2, 1),)))
+    assert _codes(bad) == ["complaint_follow_up"] * 3
+    assert bad.actions[0].record_id == "r1"
+    good = _plan(_history(reviews=(_review("r1", 5, 1),)))
+    assert _codes(good) == []
+
+
+def test_resolved_complaint_gets_a_satisfaction_check_not_a_follow_up() -> None:
+    q = _complaint("q1", 3, resolved_at=AS_OF - DAY)
+    r = _plan(_history(complaints=(q,)))
+    assert _codes(r) == ["satisfaction_check"]
+    assert r.actions[0].due == AS_OF + DAY
+    old = _complaint("q2", 40, resolved_at=AS_OF - 30 * DAY)
+    assert _codes(_plan(_history(complaints=(old,)))) == []
+
+
+def test_win_back_matches_the_churn_cause_and_price_hunters_are_let_go() -> None:
+    h = _history(orders=(_order("o1", AS_OF - 200 * DAY),))
+    r = _plan(h, _cause("service_attitude"))
+    assert _codes(r) == ["win_back"]
+    assert r.actions[0].detail == "service_attitude" and "主管" in r.actions[0].script_zh
+    assert r.actions[0].record_id == "o1"
+    let_go = _plan(h, {**_cause("price"), **_value(0.9)})
+    assert _codes(let_go)[0] == "let_go" and "greeting" not in _codes(let_go)
+    assert let_go.held_let_go == 2 and let_go.contacts == 0
+    assert "plan.guard.let_go" in let_go.reason_codes
+    uncertain = _plan(h, _cause("price", low=True))
+    assert _codes(uncertain) == ["win_back"] and uncertain.actions[0].detail == "unknown"
+
+
+def test_no_win_back_for_an_active_customer_or_without_a_cause() -> None:
+    h = _history(orders=(_order("o1", AS_OF - 20 * DAY),))
+    assert _codes(_plan(h, _cause("service_attitude", band="active"))) == []
+    assert _codes(_plan(h)) == []
+
+
+def test_key_customers_get_a_weekly_greeting_others_do_not() -> None:
+    h = _history(orders=(_order("o1", AS_OF - 20 * DAY),))
+    key = _plan(h, _value(0.9))
+    assert _codes(key) == ["greeting", "greeting"]
+    assert [a.due for a in key.actions] == [AS_OF, AS_OF + 7 * DAY]
+    assert _codes(_plan(h, _value(0.3))) == []
+    no_purchase = _history(orders=(_order("o1", AS_OF - DAY, status="cancelled"),))
+    assert _codes(_plan(no_purchase, _value(0.9))) == []
+
+
+def test_holiday_wishes_and_launch_week_come_from_the_shops_calendar() -> None:
+    calendar = CareCalendar(
+        holidays=(
+            Holiday(day=date(2026, 6, 5), name_zh="节日", name_en="Shop day"),
+            Holiday(day=date(2026, 8, 1), name_zh="远", name_en="Too far"),
+        ),
+        launches=(Launch(id="new-oolong", starts=date(2026, 6, 3)),),
+    )
+    orders = (_order("o1", AS_OF - 60 * DAY), _order("o2", AS_OF - 20 * DAY))
+    r = _plan(_history(orders=orders), _value(0.9), calendar=calendar, weekly_budget=10)
+    assert _codes(r) == ["greeting", "launch_week", "holiday_wishes", "greeting"]
+    wish = r.actions[2]
+    assert wish.detail == "Shop day" and wish.due == datetime(2026, 6, 5, 10, tzinfo=timezone.utc)
+    once = _plan(_history(orders=orders[1:]), _value(0.3), calendar=calendar)
+    assert _codes(once) == []  # not key (no wishes), one purchase (not an old customer)
+
+
+def test_no_other_contact_while_a_complaint_is_open() -> None:
+    h = _history(
+        orders=(_order("o1", AS_OF - 20 * DAY),),
+        complaints=(_complaint("q1", 1, order_id="o1"),),
+    )
+    r = _plan(h, _value(0.9))
+    # Follow-ups on days 0, 2, 4; the greeting of day 0 waits, the one of day 7 stays.
+    assert _codes(r) == ["complaint_follow_up"] * 3 + ["greeting"]
+    assert r.actions[-1].due == AS_OF + 7 * DAY
+    assert r.held_open_complaint == 1 and "plan.guard.open_complaint" in r.reason_codes
+
+
+def test_weekly_budget_keeps_the_most_important_contacts() -> None:
+    o = _order("o1", AS_OF - 3 * DAY, delivered_at=AS_OF - DAY)
+    r = _plan(_history(orders=(o,)), _value(0.9), weekly_budget=1)
+    assert _codes(r) == ["receipt_notice", "greeting"]  # the day-0 greeting waits
+    assert r.actions[1].due == AS_OF + 7 * DAY and r.held_budget == 1
+    assert "plan.guard.budget" in r.reason_codes
+
+
+def test_plan_batch_reads_upstream_scores_as_per_customer() -> None:
+    shop = sample_shop()
+    batch = from_histories(shop.histories)
+    tiers = ThresholdTierScorer()
+    causes = ChurnCauseScorer()
+    tier_scores = tiers.score_batch(batch, as_of=shop.as_of)
+    cause_scores = causes.score_batch(batch, as_of=shop.as_of)
+    scorer = CarePlanScorer()
+    scores = scorer.score_batch(
+        batch,
+        as_of=shop.as_of,
+        upstream={"loyalty.threshold": tier_scores, "churn.cause": cause_scores},
+    )
+    kinds = set()
+    for i, h in enumerate(shop.histories):
+        upstream = {
+            "loyalty.threshold": tiers.score(h, as_of=shop.as_of),
+            "churn.cause": causes.score(h, as_of=shop.as_of),
+        }
+        one = scorer.score(h, as_of=shop.as_of, upstream=upstream)
+        assert scores.result(i) == one
+        kinds |= {a.code.value for a in one.actions}
+    assert {"greeting", "complaint_follow_up"} <= kinds
+    assert scores.actions is not None and len(scores.actions) == int(scores["n_actions"].sum())
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    history=strategies.histories(customer_id="u1"),
+    when=st.floats(0.0, 1.0),
+    value=st.floats(0.0, 1.0),
+    budget=st.integers(1, 3),
+)
+def test_plan_properties_events_first_budget_kept_future_unseen(
+    history: CustomerHistory, when: float, value: float, budget: int
+) -> None:
+    moments = [
+        history.customer.created_at,
+        *(o.placed_at for o in history.orders),
+        *(r.posted_at for r in history.reviews),
+        *(c.opened_at for c in history.complaints),
+    ]
+    lo, hi = min(moments), max(moments) + DAY
+    as_of = lo + (hi - lo) * when
+    scorer = CarePlanScorer(weekly_budget=budget)
+    upstream = _value(value)
+    plan = scorer.score(history, as_of=as_of, upstream=upstream)
+    # Nothing after as_of changes a plan: the history cut at as_of plans the same.
+    assert plan == scorer.score(history.until(as_of), as_of=as_of, upstream=upstream)
+    weeks: dict[int, int] = {}
+    for a in plan.actions:
+        assert as_of <= a.due < as_of + scorer.config.horizon
+        assert a.event_at <= a.due and a.event_at <= as_of
+        if a.channel is not Channel.NONE:
+            week = int((a.due - as_of) / timedelta(days=7))
+            weeks[week] = weeks.get(week, 0) + 1
+    assert all(count <= budget for count in weeks.values())

@@ -3,9 +3,26 @@
 * ``care.satisfaction`` (`SatisfactionScorer`): satisfaction on the seeds' scale
   (it's OK 40, satisfied 60, very satisfied 100), ``unknown`` when the customer
   said nothing, the weak part (process, quality, price), and the customer's effort.
+* ``care.plan`` (`CarePlanScorer`): dated actions per customer (order care,
+  complaint follow-up and satisfaction check, win-back or let go, greetings,
+  holiday wishes, launch weeks), each with a channel, a bilingual script and the
+  record behind it, under the guards (open complaint, weekly budget, let go).
 """
 
 from custcare.care._labels import ActionKind, Channel, SatisfactionLevel, SatisfactionPart
+from custcare.care._plan import (
+    ACTION_PRIORITY,
+    CareAction,
+    CareCalendar,
+    CarePlanScorer,
+    Holiday,
+    Launch,
+    PlanActions,
+    PlanConfig,
+    PlanResult,
+    PlanScores,
+)
+from custcare.care._protocols import ChurnCauseColumns, ChurnCauseView
 from custcare.care._satisfaction import (
     COMPLAINT_PARTS,
     SatisfactionConfig,
@@ -15,9 +32,21 @@ from custcare.care._satisfaction import (
 )
 
 __all__ = [
+    "ACTION_PRIORITY",
     "COMPLAINT_PARTS",
     "ActionKind",
+    "CareAction",
+    "CareCalendar",
+    "CarePlanScorer",
     "Channel",
+    "ChurnCauseColumns",
+    "ChurnCauseView",
+    "Holiday",
+    "Launch",
+    "PlanActions",
+    "PlanConfig",
+    "PlanResult",
+    "PlanScores",
     "SatisfactionConfig",
     "SatisfactionLevel",
     "SatisfactionPart",

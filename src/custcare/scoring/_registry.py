@@ -26,6 +26,7 @@ _BUILTINS: tuple[tuple[str, str], ...] = (
     ("churn.cause", "custcare.churn:ChurnCauseScorer"),
     ("complaint.priority", "custcare.complaints:ComplaintPriorityScorer"),
     ("care.satisfaction", "custcare.care:SatisfactionScorer"),
+    ("care.plan", "custcare.care:CarePlanScorer"),
 )
 
 
