@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Annotated, Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -788,7 +788,7 @@ class CarePlanScorer(BaseScorer[PlanConfig, PlanResult]):
 
 
 def _local(day: date, hour: int, zone: ZoneInfo) -> float:
-    return datetime.combine(day, datetime.min.time(), zone).replace(hour=hour).timestamp()
+    return datetime.combine(day, time(hour), zone).timestamp()
 
 
 def _moment(seconds: float, zone: ZoneInfo) -> datetime:
