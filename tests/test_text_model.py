@@ -171,7 +171,7 @@ def test_weights_file_is_small_float16_and_loads() -> None:
     assert WEIGHTS.stat().st_size < 1_000_000
     with np.load(WEIGHTS, allow_pickle=False) as archive:
         assert archive["weights"].dtype == np.float16
-    model = load_complaint_model(WEIGHTS)
+    model = load_complaint_model(WEIGHTS.read_bytes())
     assert model.buckets == 1 << 18
     assert np.isfinite(model.weights).all()
     assert np.count_nonzero(model.weights) > model.buckets // 4

@@ -21,7 +21,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -80,15 +79,20 @@ def _read_model(data: bytes) -> ComplaintModel:
 
 @cache
 def _builtin_model() -> ComplaintModel:
-    data = resources.files("custcare.text").joinpath("data/complaint_model.npz").read_bytes()
-    return _read_model(data)
+    # Package data, read like the lexicon files: the one file the core reads itself.
+    resource = resources.files("custcare.text").joinpath("data/complaint_model.npz")
+    with resource.open("rb") as handle:
+        return _read_model(handle.read())
 
 
-def load_complaint_model(path: str | Path | None = None) -> ComplaintModel:
-    """Load complaint model weights; ``None`` loads the built-in model (read once, cached).
+def load_complaint_model(data: bytes | None = None) -> ComplaintModel:
+    """Load complaint model weights; ``None`` gives the built-in model (read once, cached).
+
+    The core does no file I/O of its own: read your file and pass its bytes.
 
     Args:
-        path: An ``.npz`` file written by ``training/train_complaint_model.py``.
+        data: The bytes of an ``.npz`` file written by
+            ``training/train_complaint_model.py``.
 
     Returns:
         The model.
@@ -98,9 +102,9 @@ def load_complaint_model(path: str | Path | None = None) -> ComplaintModel:
         >>> model.buckets & (model.buckets - 1), model.weights.dtype
         (0, dtype('float32'))
     """
-    if path is None:
+    if data is None:
         return _builtin_model()
-    return _read_model(Path(path).read_bytes())
+    return _read_model(data)
 
 
 class NgramContribution(NamedTuple):
