@@ -352,8 +352,9 @@ class CombinedClassifier:
         """Analyse many texts, in order; the same as `classify` on each.
 
         Example:
-            >>> [a.is_complaint for a in CombinedClassifier().classify_many(["我要退款！", ""])]
-            [True, False]
+            >>> found = CombinedClassifier().classify_many(["我要退款！", ""])
+            >>> tuple(a.is_complaint for a in found)
+            (True, False)
         """
         listed = _check_texts(texts)
         found = self._lexicon.classify_many(listed)
