@@ -328,3 +328,26 @@ def test_batch_scores_do_not_see_a_tag_or_reopen_dated_after_as_of() -> None:
     assert "churn_cause.customer.moved_or_deceased" not in batch.reason_codes
     later = scorer.score_batch(from_histories([dated]), as_of=T0 + 450 * H).result(0)
     assert "churn_cause.customer.moved_or_deceased" in later.reason_codes
+
+
+def test_from_histories_runs_no_garbage_collection_and_restores_the_collector() -> None:
+    # Each collection walks every live object, the caller's histories included, so
+    # collections triggered while building columns made big populations slow.
+    import gc
+
+    histories = sample_shop(n_customers=200).histories
+    started: list[int] = []
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started.append(info["generation"])
+
+    gc.collect()
+    gc.callbacks.append(on_gc)
+    try:
+        batch = from_histories(histories)
+    finally:
+        gc.callbacks.remove(on_gc)
+    assert batch.n_customers == 200
+    assert started == []
+    assert gc.isenabled()

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from pydantic_core import PydanticCustomError
 
+from custcare._gc import gc_paused
 from custcare.batch._records import CareRecords, records_from_histories
 from custcare.errors import ColumnError, DataError
 from custcare.models import (
@@ -1021,6 +1022,11 @@ def from_histories(histories: Sequence[CustomerHistory], *, timezone: str = "UTC
         >>> batch.n_customers == len(sample_shop().histories)
         True
     """
+    with gc_paused():  # one pass that builds many small objects: see gc_paused
+        return _from_histories(histories, timezone)
+
+
+def _from_histories(histories: Sequence[CustomerHistory], timezone: str) -> CustomerBatch:
     currencies = sorted({h.currency for h in histories if h.currency is not None})
     if len(currencies) > 1:
         raise DataError(f"histories use several currencies {currencies}; convert them to one first")

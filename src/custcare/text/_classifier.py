@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -19,6 +18,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError, core_schema
 
+from custcare._gc import gc_paused
 from custcare.models.complaint import ComplaintCategory
 from custcare.text._lexicon import (
     BUILTIN_LEXICONS,
@@ -607,14 +607,8 @@ class LexiconClassifier:
         """
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, got {type(text).__name__}")
-        paused = gc.isenabled()
-        if paused:
-            gc.disable()
-        try:
+        with gc_paused():
             return self._analyse(text)
-        finally:
-            if paused:
-                gc.enable()
 
     def _analyse(self, text: str) -> TextAnalysis:
         config = self._config
@@ -747,14 +741,8 @@ class LexiconClassifier:
             ('overcharging', 'none')
         """
         classify = self.classify
-        paused = gc.isenabled()
-        if paused:
-            gc.disable()
-        try:
+        with gc_paused():
             return [classify(text) for text in texts]
-        finally:
-            if paused:
-                gc.enable()
 
 
 def _span_start(span: Span) -> int:
