@@ -39,7 +39,13 @@ from custcare.datasets import sample_shop
 from custcare.errors import CustcareUsageError
 from custcare.loyalty import PyramidScorer, ThresholdTierScorer
 from custcare.loyalty.threshold import TierScores
-from custcare.models import MarketEvent, OutreachContact, ProductLaunch, StaffDeparture
+from custcare.models import (
+    DiscountPeriod,
+    MarketEvent,
+    OutreachContact,
+    ProductLaunch,
+    StaffDeparture,
+)
 from custcare.scoring import BatchScores, Pipeline
 from custcare.testing import check_scorer, strategies
 
@@ -381,7 +387,16 @@ SHOP_CONTEXT = ShopContext(
     has_outreach_log=True,
     market_events=(
         MarketEvent(start=_T - timedelta(days=500), end=_T - timedelta(days=200), description="a"),
-        MarketEvent(start=_T - timedelta(days=90), end=_T, description="b"),
+        MarketEvent(start=_T - timedelta(days=90), end=_T, description="b", id="ev-b"),
+    ),
+    # A discount calendar: ten days of promotions a month, some with ids.
+    discount_periods=tuple(
+        DiscountPeriod(
+            start=_T - timedelta(days=30 * k + 10),
+            end=_T - timedelta(days=30 * k),
+            id=None if k % 2 else f"promo-{k}",
+        )
+        for k in range(1, 30)
     ),
 )
 
@@ -433,6 +448,8 @@ def test_batch_rows_equal_the_per_customer_results_on_the_sample_shop(days_befor
             "customer.moved_or_deceased",
             "order.late_delivery",
             "complaint.slow_response",
+            "context.discounts_ended",
+            "order.same_items",
         } <= kinds
 
 
@@ -450,7 +467,16 @@ GENERATED_CONTEXT = ShopContext(
             start=datetime(2024, 1, 1, tzinfo=SH),
             end=datetime(2024, 3, 1, tzinfo=SH),
             description="x",
+            id="ev-x",
         ),
+    ),
+    discount_periods=tuple(
+        DiscountPeriod(
+            start=datetime(2022, 6, 1, tzinfo=SH) + timedelta(days=60 * k),
+            end=datetime(2022, 6, 13, tzinfo=SH) + timedelta(days=60 * k),
+            id=f"promo-{k}" if k % 3 else None,
+        )
+        for k in range(30)
     ),
 )
 

@@ -730,6 +730,7 @@ class _Small:
     value: NDArray[np.float64]  # that value
     source: NDArray[np.str_]  # that source
     spend: NDArray[np.float64]  # completed spend up to as_of, in currency units
+    bought: NDArray[np.bool_]  # has a completed purchase (so the batch has a currency)
     cutoff: Decimal  # the spend cut-off used
     configured: bool  # the cut-off came from the config (else the default)
     currency: str
@@ -1152,6 +1153,7 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
             value=inputs.value,
             source=inputs.value_source,
             spend=spend / scale,
+            bought=np.bincount(batch.order_customer, minlength=n) > 0,
             cutoff=cut,
             configured=configured,
             currency=batch.currency or "",
@@ -1483,9 +1485,11 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
         if small.by_value[i]:
             return f"customer value {float(small.value[i]):.0%} from {small.source[i]}"
         which = "configured" if small.configured else "default, the senior-member spend"
-        spend = f"{small.spend[i]:.{small.digits}f}"
-        unit = f" {small.currency}" if small.currency else ""
-        return f"spend {spend}{unit} below the small-customer cut-off {small.cutoff} ({which})"
+        cut = f"below the small-customer cut-off {small.cutoff} ({which})"
+        if not small.bought[i]:
+            # No purchase: nothing in a currency to show (a one-row batch has none).
+            return f"no completed purchase, {cut}"
+        return f"spend {small.spend[i]:.{small.digits}f} {small.currency} {cut}"
 
 
 # --- who is small, and ratios from labelled outcomes -------------------------------------
