@@ -42,7 +42,15 @@ from custcare.frames import (  # noqa: E402
     batch_from_frames,
 )
 from custcare.loyalty import PyramidScorer, RFMScorer, ThresholdTierScorer  # noqa: E402
-from custcare.models import CustomerHistory, ProductLaunch, StaffDeparture  # noqa: E402
+from custcare.models import (  # noqa: E402
+    Complaint,
+    Customer,
+    CustomerHistory,
+    Order,
+    OrderLine,
+    ProductLaunch,
+    StaffDeparture,
+)
 from custcare.scoring import Pipeline  # noqa: E402
 from custcare.testing import strategies  # noqa: E402
 
@@ -1092,6 +1100,34 @@ def test_the_sample_shop_scores_the_same_from_frames_and_from_histories() -> Non
     assert any("moved_or_deceased" in c for c in codes)
     for i, h in enumerate(histories[:5]):
         assert got.explain(h.customer.id) == expected.explain(h.customer.id), i
+
+
+def test_a_complaint_naming_no_review_or_order_reads_when_those_tables_are_empty() -> None:
+    # Found by the generated-shops test: unnamed links were looked up in empty tables.
+    t0 = datetime(2023, 1, 2, tzinfo=UTC)
+    population = [
+        CustomerHistory(
+            customer=Customer(id="c0", created_at=t0 - timedelta(days=9)),
+            orders=[
+                Order(
+                    id="o0",
+                    customer_id="c0",
+                    placed_at=t0,
+                    currency="CNY",
+                    status="pending_payment",
+                    lines=[OrderLine(sku="A1", quantity=1, unit_price=Decimal("1"))],
+                )
+            ],
+        ),
+        CustomerHistory(
+            customer=Customer(id="c1", created_at=t0 - timedelta(days=9)),
+            complaints=[Complaint(id="q0", customer_id="c1", opened_at=t0, channel="phone")],
+        ),
+    ]
+    batch, report = _frames_batch(population, "pandas")
+    assert report.rejections() == ()
+    expected = from_histories(population, timezone=SHOP_ZONE)
+    assert _plain_records(batch.records) == _plain_records(expected.records)
 
 
 @settings(max_examples=20, deadline=None)

@@ -1129,13 +1129,21 @@ def _linked_order(
         column,
         "order_of_other_customer",
         "the order is another customer's",
-        linked & (customer >= 0) & (orders.customer[row] != customer),
+        linked & (customer >= 0) & (_at(orders.customer, row, -1) != customer),
     )
-    start = np.where(linked, orders.time[row], -np.inf)
+    start = _at(orders.time, row, -np.inf)
     _later_than(
         table, time_column, "before_order", "dated before its order was placed", time, start
     )
     return np.where(usable, text, "").astype(np.str_)
+
+
+def _at(values: NDArray[Any], row: NDArray[np.int64], fill: Any) -> NDArray[Any]:
+    """``values[row]`` where ``row >= 0``, else ``fill`` (also when ``values`` is empty)."""
+    out = np.full(row.shape, fill, dtype=values.dtype)
+    found = row >= 0
+    out[found] = values[row[found]]
+    return out
 
 
 def _optional_times(
@@ -1298,7 +1306,7 @@ def _read_complaints(
             cols.review_id,
             "review_of_other_customer",
             "the review is another customer's",
-            (row >= 0) & (customer >= 0) & (reviews.customer[row] != customer),
+            (row >= 0) & (customer >= 0) & (_at(reviews.customer, row, -1) != customer),
         )
         review_id = np.where(named, text, "").astype(np.str_)
     order_id = _linked_order(
