@@ -227,8 +227,9 @@ SMALL_CUSTOMER_SOURCES: tuple[str, ...] = ("loyalty.pyramid", "loyalty.rfm")
 to tell small customers (the pyramid's levels follow the 80/20 rule; RFM scores are
 population quantiles)."""
 
-_SENIOR = DEFAULT_LEVELS[1].min_spend
-assert _SENIOR is not None
+_SENIOR = next((lv.min_spend for lv in DEFAULT_LEVELS if lv.code == "senior_member"), None)
+if _SENIOR is None:  # pragma: no cover
+    raise ImportError("the default member levels need a senior_member level with min_spend")
 DEFAULT_SMALL_CUSTOMER_SPEND: Decimal = _SENIOR
 """Spend below which a customer counts as small when nothing better is known: the
 money condition of the default senior member level (高级会员, 1000 in the shop's
@@ -1616,6 +1617,7 @@ def fit_ratios(
     Raises:
         CustcareUsageError: if the lengths differ, a cause is unknown, or
             ``strength`` is not a positive finite number.
+        NotYetCreatedError: if a customer was created after its ``as_of``.
 
     Examples:
         >>> from custcare.datasets import sample_shop
