@@ -13,13 +13,18 @@
 
 from custcare.churn._bgnbd import BetaGeoModel, BetaGeoParams
 from custcare.churn._cause import (
+    DEFAULT_SMALL_CUSTOMER_SPEND,
     EVIDENCE_KINDS,
+    SMALL_CUSTOMER_SOURCES,
     ChurnCauseConfig,
     ChurnCauseResult,
     ChurnCauseScorer,
     ChurnCauseScores,
     EvidenceKind,
+    FittedRatios,
     Remedy,
+    fit_ratios,
+    small_customer_spend,
 )
 from custcare.churn._causes import REMEDIES, SURVEY_SHARES, ChurnCause, default_prior
 from custcare.churn._clv import CLV_SOURCES, CustomerValue, customer_lifetime_value
@@ -56,10 +61,12 @@ from custcare.churn._summary import PurchaseSummary, purchase_summary
 
 __all__ = [
     "CLV_SOURCES",
+    "DEFAULT_SMALL_CUSTOMER_SPEND",
     "EVIDENCE_KINDS",
     "GAP_BANDS",
     "GAP_EDGES",
     "REMEDIES",
+    "SMALL_CUSTOMER_SOURCES",
     "SURVEY_SHARES",
     "BetaGeoModel",
     "BetaGeoParams",
@@ -76,6 +83,7 @@ __all__ = [
     "ChurnRiskState",
     "CustomerValue",
     "EvidenceKind",
+    "FittedRatios",
     "GammaGammaModel",
     "GammaGammaParams",
     "GapArrays",
@@ -93,6 +101,7 @@ __all__ = [
     "compare_holdout",
     "customer_lifetime_value",
     "default_prior",
+    "fit_ratios",
     "gap_band_index",
     "gap_bands",
     "gap_kernel",
@@ -100,5 +109,6 @@ __all__ = [
     "purchase_summary",
     "simulate_bgnbd",
     "simulate_gamma_gamma",
+    "small_customer_spend",
     "summarise_transactions",
 ]
