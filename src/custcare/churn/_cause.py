@@ -478,8 +478,25 @@ class ChurnCauseScores(BatchScores):
     """`ChurnCauseScorer.score_batch` output: one row per customer, reasons as columns.
 
     Columns are those of `ChurnCauseResult.batch_columns`; `result` builds a row's
-    full `ChurnCauseResult`, equal to what `ChurnCauseScorer.score` returns.
+    full `ChurnCauseResult`, equal to what `ChurnCauseScorer.score` returns. The
+    cause, band and confidence flag are also properties, so scorers downstream (the
+    care plan) read them as columns through a typed protocol.
     """
+
+    @property
+    def top_cause(self) -> NDArray[np.str_]:
+        """The most probable cause code per row (`ChurnCause` values)."""
+        return np.asarray(self["top_cause"], dtype=np.str_)
+
+    @property
+    def risk_band(self) -> NDArray[np.str_]:
+        """The churn risk band each row's cause was found for."""
+        return np.asarray(self["risk_band"], dtype=np.str_)
+
+    @property
+    def low_confidence(self) -> NDArray[np.bool_]:
+        """Whether each row's cause rests on too little evidence to trust."""
+        return np.asarray(self["low_confidence"], dtype=np.bool_)
 
 
 # --- upstream, as columns ---------------------------------------------------------------
