@@ -281,3 +281,14 @@ def test_heldout_rule_copy_matches_the_shared_rule(corpora_module: ModuleType) -
     assert corpora_module.FOOTER == shared.FOOTER
     for text in ("笔记本电脑的键盘不错", "酒店房间的电脑", "这本书讲电脑", "", "xp系统 书"):
         assert corpora_module.is_heldout(text) == shared.is_heldout(text), text
+
+
+def test_both_classifiers_satisfy_the_text_classifier_protocol(
+    learned: LearnedClassifier, combined: CombinedClassifier
+) -> None:
+    from custcare.text import TextClassifier
+
+    assert isinstance(learned, TextClassifier)
+    assert isinstance(combined, TextClassifier)
+    with pytest.raises(TypeError, match="must be a str"):
+        learned.classify_many(["ok", 3])  # type: ignore[list-item]
