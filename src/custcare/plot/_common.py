@@ -166,8 +166,7 @@ def _scores(
         scores = data
     else:
         raise CustcareUsageError(
-            f"{what} takes a ResultTable or the BatchScores of {hint}, "
-            f"got {type(data).__name__}",
+            f"{what} takes a ResultTable or the BatchScores of {hint}, got {type(data).__name__}",
             code="bad_argument",
         )
     missing = [c for c in columns if c not in scores.columns]
