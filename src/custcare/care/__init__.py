@@ -9,6 +9,16 @@
   record behind it, under the guards (open complaint, weekly budget, let go).
 """
 
+from custcare.care._calendar import (
+    CALENDAR_STATUSES,
+    COMPLAINT_REACH,
+    REFERRALS_PER_SATISFIED,
+    CalendarRow,
+    CalendarStatus,
+    CareCalendarTable,
+    care_calendar,
+    value_at_stake,
+)
 from custcare.care._labels import ActionKind, Channel, SatisfactionLevel, SatisfactionPart
 from custcare.care._plan import (
     ACTION_PRIORITY,
@@ -33,10 +43,16 @@ from custcare.care._satisfaction import (
 
 __all__ = [
     "ACTION_PRIORITY",
+    "CALENDAR_STATUSES",
     "COMPLAINT_PARTS",
+    "COMPLAINT_REACH",
+    "REFERRALS_PER_SATISFIED",
     "ActionKind",
+    "CalendarRow",
+    "CalendarStatus",
     "CareAction",
     "CareCalendar",
+    "CareCalendarTable",
     "CarePlanScorer",
     "Channel",
     "ChurnCauseColumns",
@@ -53,4 +69,6 @@ __all__ = [
     "SatisfactionResult",
     "SatisfactionScorer",
     "SatisfactionScores",
+    "care_calendar",
+    "value_at_stake",
 ]

@@ -311,6 +311,7 @@ class PlanActions:
         record: ``(a,)`` position of its record in ``pool``, -1 if none.
         detail: ``(a,)`` the cause code, holiday or launch, ``""`` if none.
         pool: Ids of the records the actions cite.
+        channel: ``(a,)`` the channel code of each action (``"none"``: not a contact).
     """
 
     row: NDArray[np.int64]
@@ -320,6 +321,7 @@ class PlanActions:
     record: NDArray[np.int64]
     detail: NDArray[np.str_]
     pool: NDArray[np.str_]
+    channel: NDArray[np.str_]
 
     def __len__(self) -> int:
         return int(self.row.shape[0])
@@ -664,7 +666,8 @@ class CarePlanScorer(BaseScorer[PlanConfig, PlanResult]):
         row, kind, due, event, record, detail, contact = (
             a[keep] for a in (row, kind, due, event, record, detail, contact)
         )
-        actions = PlanActions(row, kind, due, event, record, detail, pool)
+        channel_codes = np.array([cfg.channels[k].value for k in _KINDS], dtype=np.str_)
+        actions = PlanActions(row, kind, due, event, record, detail, pool, channel_codes[kind])
 
         counts = np.bincount(row, minlength=n)
         offsets = np.zeros(n + 1, dtype=np.int64)
