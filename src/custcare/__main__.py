@@ -1,4 +1,7 @@
-"""The command line: ``python -m custcare demo``. The only module that prints."""
+"""custcare on the command line: score your files, rank complaints, run the demo.
+
+The only module that prints.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +11,12 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from pathlib import Path
 
+from pydantic import ValidationError
 from tqdm import tqdm
 
+from custcare import __version__
 from custcare.churn import (
     EVIDENCE_KINDS,
     ChurnCauseResult,
@@ -18,10 +24,36 @@ from custcare.churn import (
     ChurnRiskResult,
     ChurnRiskScorer,
 )
-from custcare.complaints import ComplaintPriority, ComplaintPriorityScorer, PriorityResult
-from custcare.datasets import SampleShop, sample_shop
-from custcare.errors import CustcareError
-from custcare.loyalty import PyramidResult, PyramidScorer, ThresholdTierScorer, TierResult
+from custcare.complaints import (
+    ComplaintPriority,
+    ComplaintPriorityScorer,
+    PriorityResult,
+    rank_queue,
+)
+from custcare.datasets import SampleShop, load_cdnow, sample_shop
+from custcare.errors import CustcareError, CustcareUsageError
+from custcare.io import (
+    ENCODINGS,
+    PRESETS,
+    FileConfig,
+    Loaded,
+    Source,
+    as_of_moment,
+    check_output,
+    check_timezone_name,
+    load_config,
+    load_files,
+    preset,
+    queue_columns,
+    write_table,
+)
+from custcare.loyalty import (
+    PyramidResult,
+    PyramidScorer,
+    RFMScorer,
+    ThresholdTierScorer,
+    TierResult,
+)
 from custcare.models import ShopContext, StaffDeparture
 from custcare.scoring import Pipeline, Progress, ProgressCallback, Report
 
@@ -187,15 +219,207 @@ def _silence_stdout() -> None:
         pass
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code.
+_PROG = "custcare"
 
-    A mistake in the options exits with code 2 and a one-line message (argparse's
-    usage error); an error custcare reports exits with code 1 and its message; an
-    interrupt exits with 130 and a closed output pipe with 141. None prints a
-    traceback.
-    """
-    parser = argparse.ArgumentParser(prog="python -m custcare", description=__doc__)
+_EPILOG = """\
+examples (示例):
+  custcare demo
+  custcare data cdnow --kind master --out cdnow.csv
+      # 导出 CDNOW 交易数据 (export the CDNOW transactions)
+  custcare score cdnow.csv --preset cdnow --as-of 1998-06-30 --timezone UTC --out scores.xlsx
+  custcare score 订单报表.csv --preset taobao --as-of 2026-05-09 --timezone Asia/Shanghai \\
+      --out 客户评分.xlsx
+      # 淘宝/天猫卖家中心订单导出 → 会员等级、流失风险与原因 (tiers, churn risk and cause)
+  custcare queue 工单.csv --preset helpdesk --as-of 2026-05-09T18:00 \\
+      --timezone Asia/Shanghai --out 投诉队列.xlsx
+      # 投诉处理队列：先处理哪一条 (which complaint first)
+
+exit codes (退出码): 0 done; 1 the data cannot be used (数据有误); 2 a mistake in the
+options (参数有误); 130 interrupted. See docs/guides/command-line.md.
+"""
+
+
+class _OptionError(Exception):
+    """A mistake in the options found after parsing (exit code 2)."""
+
+
+def _config(args: argparse.Namespace) -> FileConfig:
+    base = preset(args.preset) if args.preset else None
+    if args.config is not None:
+        if not Path(args.config).is_file():
+            raise _OptionError(f"--config: no such file: {Path(args.config).name}")
+        config = load_config(args.config, base=base)
+    elif base is not None:
+        config = base
+    else:
+        raise _OptionError(
+            "say how to read the file: --preset taobao|helpdesk|cdnow or --config custcare.toml"
+        )
+    changes = {
+        key: value
+        for key, value in (("encoding", args.encoding), ("currency", args.currency))
+        if value is not None
+    }
+    if args.timezone is not None:
+        zone = check_timezone_name(args.timezone).key
+        if config.timezone is not None and config.timezone != zone and args.config is not None:
+            raise _OptionError(
+                f"--timezone {zone} contradicts the config's timezone {config.timezone}"
+            )
+        changes["timezone"] = zone
+    config = config.model_copy(update=changes)
+    if config.timezone is None:
+        raise _OptionError(
+            "state the time zone of the file's times with --timezone (e.g. Asia/Shanghai "
+            "or UTC); custcare never guesses it"
+        )
+    return config
+
+
+def _source(text: str | None, what: str) -> Source | None:
+    if text is None:
+        return None
+    source = Source.parse(text)
+    if not source.is_url and not Path(source.path).is_file():
+        raise _OptionError(f"{what}: no such file: {source.name}")
+    return source
+
+
+def _show_load(loaded: Loaded) -> None:
+    print("Read:")
+    for line in loaded.describe().splitlines():
+        print(f"  {line}")
+
+
+def _score(args: argparse.Namespace) -> int:
+    config = _config(args)
+    zone = config.timezone or "UTC"
+    as_of = as_of_moment(args.as_of, zone)
+    out = check_output(args.out)
+    orders = _source(args.orders, "ORDERS")
+    reviews = _source(args.reviews, "--reviews")
+    complaints = _source(args.complaints, "--complaints")
+    loaded = _load(orders, config, zone, reviews, complaints, args.on_error)
+    _show_load(loaded)
+    currency = config.currency or loaded.batch.currency
+    pipeline = Pipeline(
+        [
+            ThresholdTierScorer(currency=currency),
+            RFMScorer(),
+            ChurnRiskScorer(spend_penalizer=0.001),
+            PyramidScorer(future_weight=0.4),
+            ChurnCauseScorer(),
+            ComplaintPriorityScorer(),
+        ]
+    ).fit(loaded.batch, as_of=as_of, progress=_Bar("fit"))
+    table = pipeline.run(loaded.batch, as_of=as_of, progress=_Bar("score"))
+    rows = write_table(table, out)
+    print(f"Scored {rows:,} customers as of {as_of.isoformat()}; wrote {out.name}")
+    return 0
+
+
+def _queue_command(args: argparse.Namespace) -> int:
+    config = _config(args)
+    zone = config.timezone or "UTC"
+    as_of = as_of_moment(args.as_of, zone)
+    out = check_output(args.out) if args.out is not None else None
+    complaints = _source(args.complaints, "COMPLAINTS")
+    orders = _source(args.orders, "--orders")
+    loaded = _load(orders, config, zone, None, complaints, args.on_error)
+    _show_load(loaded)
+    queue = rank_queue(loaded.batch, as_of=as_of)
+    print(f"\nWhich complaint first?  ({len(queue)} open, {len(queue.overdue)} overdue)")
+    for rank, item in enumerate(queue.items[: args.top], start=1):
+        late = " OVERDUE" if item.overdue else ""
+        print(
+            f"  {rank:>3}. {item.level} {item.score:5.1f}  {item.complaint_id:<16} "
+            f"{item.category:<22} respond by {item.respond_by.strftime('%Y-%m-%d %H:%M')}{late}"
+        )
+    if out is not None:
+        write_table(queue_columns(queue), out)
+        print(f"Wrote {len(queue):,} complaints to {out.name}")
+    return 0
+
+
+def _load(
+    orders: Source | None,
+    config: FileConfig,
+    zone: str,
+    reviews: Source | None,
+    complaints: Source | None,
+    on_error: str,
+) -> Loaded:
+    with tqdm(total=1, desc="read", file=sys.stderr, disable=None) as bar:
+        loaded = load_files(
+            orders,
+            config=config,
+            timezone=zone,
+            reviews=reviews,
+            complaints=complaints,
+            on_error=on_error,
+        )
+        bar.update(1)
+    return loaded
+
+
+def _data(args: argparse.Namespace) -> int:
+    out = check_output(args.out)
+    data = load_cdnow(args.kind)
+    columns = data.columns()
+    columns["date"] = columns["date"].astype(str)  # ISO dates, as the cdnow preset reads them
+    write_table(columns, out)
+    print(
+        f"Wrote the CDNOW {args.kind} ({len(data):,} transactions of {data.n_customers:,} "
+        f"customers, dollars, 1997-01-01 to 1998-06-30) to {out.name}"
+    )
+    print(
+        f"Score it: custcare score {out.name} --preset cdnow --as-of 1998-06-30 "
+        "--timezone UTC --out scores.xlsx"
+    )
+    return 0
+
+
+def _file_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--as-of",
+        required=True,
+        metavar="DATE",
+        help="the moment to score at: a date (the end of that day) or a time, "
+        "e.g. 2026-05-09 or 2026-05-09T18:00",
+    )
+    command.add_argument(
+        "--timezone",
+        metavar="ZONE",
+        help="IANA zone of the file's times, e.g. Asia/Shanghai or UTC (required unless the "
+        "preset or config states it)",
+    )
+    command.add_argument("--preset", choices=sorted(PRESETS), help="a built-in column mapping")
+    command.add_argument(
+        "--config", metavar="FILE", help="a column mapping: custcare.toml (or .yaml)"
+    )
+    command.add_argument(
+        "--encoding",
+        choices=ENCODINGS,
+        help="the CSV files' encoding (default: UTF-8 or GB18030, told apart and reported)",
+    )
+    command.add_argument("--currency", metavar="CODE", help="the amounts' currency, e.g. CNY")
+    command.add_argument(
+        "--on-error",
+        choices=("raise", "report"),
+        default="raise",
+        help="raise: stop at the first bad row (default); report: leave bad rows out and list "
+        "them in the load report",
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=_PROG,
+        description=__doc__,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"custcare {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="score the built-in sample shop and print a report")
     demo.add_argument(
@@ -210,10 +434,84 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=60,
         help=f"number of customers, {MIN_CUSTOMERS} to {MAX_CUSTOMERS:,} (default 60)",
     )
-    args = parser.parse_args(argv)
+    score = sub.add_parser(
+        "score",
+        help="score your orders file: tiers, RFM, churn risk and cause, complaint priority",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    score.add_argument(
+        "orders", metavar="ORDERS", help="orders: .csv, .xlsx, .parquet or DB::TABLE"
+    )
+    score.add_argument("--reviews", metavar="FILE", help="a reviews file (needs [reviews] mapping)")
+    score.add_argument("--complaints", metavar="FILE", help="a complaints file")
+    score.add_argument(
+        "--out", required=True, metavar="FILE", help="scores.csv, .parquet, .xlsx or .json"
+    )
+    _file_options(score)
+    queue = sub.add_parser(
+        "queue",
+        help="rank open complaints: which one first (the work list)",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    queue.add_argument("complaints", metavar="COMPLAINTS", help="complaints or tickets file")
+    queue.add_argument("--orders", metavar="FILE", help="the orders file, for customer value")
+    queue.add_argument("--out", metavar="FILE", help="queue.csv, .parquet, .xlsx or .json")
+    queue.add_argument(
+        "--top", type=_whole(0, 10_000), default=10, help="how many to print (default 10)"
+    )
+    _file_options(queue)
+    data = sub.add_parser("data", help="write a built-in data set to a file")
+    data.add_argument("name", choices=("cdnow",), help="the data set")
+    data.add_argument("--kind", choices=("sample", "master"), default="sample")
+    data.add_argument("--out", required=True, metavar="FILE", help=".csv, .parquet, .xlsx, .json")
+    return parser
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "score": _score,
+    "queue": _queue_command,
+    "data": _data,
+}
+
+
+def _fail(code: int, message: str) -> int:
+    print(f"{_PROG}: error: {message}", file=sys.stderr)
+    return code
+
+
+def _run(args: argparse.Namespace) -> int:
+    """A file command; option mistakes exit 2, data that cannot be used exit 1."""
+    try:
+        return _COMMANDS[args.command](args)
+    except _OptionError as exc:
+        return _fail(2, str(exc))
+    except (CustcareUsageError, ValidationError) as exc:
+        return _fail(2, str(exc))
+    except CustcareError as exc:
+        return _fail(1, str(exc))
+    except ImportError as exc:
+        return _fail(1, f"{exc} (the file commands need: pip install 'custcare[files]')")
+    except (OSError, UnicodeError, ValueError) as exc:
+        text = str(exc).splitlines()[0] if str(exc) else ""
+        return _fail(1, f"cannot read or write a file: {type(exc).__name__}: {text[:200]}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code.
+
+    A mistake in the options exits with code 2 and a one-line message (argparse's
+    usage error, or a file command's option checked after parsing); an error
+    custcare reports about the data exits with code 1 and its message; an
+    interrupt exits with 130 and a closed output pipe with 141. None prints a
+    traceback.
+    """
+    args = _parser().parse_args(argv)
     try:
         if args.command == "demo":
             return _demo(args.seed, args.customers)
+        return _run(args)
     except CustcareError as exc:
         print(f"python -m custcare: error: {exc}", file=sys.stderr)
         return 1
@@ -223,7 +521,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return 141
-    return 2  # pragma: no cover - argparse rejects unknown commands
 
 
 if __name__ == "__main__":
