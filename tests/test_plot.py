@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -418,3 +420,25 @@ def test_report_figures_gives_one_figure_per_supported_plot(
         plot.report_figures(table, model=model)
     with pytest.raises(CustcareUsageError, match="takes a ResultTable"):
         plot.report_figures(shop.histories)
+
+
+# ------------------------------------------------------------------ the guide
+
+GUIDE = Path(__file__).parent.parent / "docs" / "guides" / "plots.md"
+
+
+def test_plots_guide_code_runs_and_shows_every_image_it_draws(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = GUIDE.read_text(encoding="utf-8")
+    code = "\n".join(re.findall(r"```python\n(.*?)```", text, flags=re.S))
+    monkeypatch.chdir(GUIDE.parent.parent.parent)
+    namespace: dict[str, object] = {"__name__": "guide"}
+    exec(compile(code, "plots.md", "exec"), namespace)
+    printed = capsys.readouterr().out.strip()
+    shown = re.search(r"```text\n(\[.*?\])\n```", text)
+    assert shown is not None and printed == shown.group(1)
+    figures = namespace["figures"]
+    assert isinstance(figures, dict)
+    images = re.findall(r"\]\(plots/(\w+)\.png\)", text)
+    assert sorted(images) == sorted([*figures, "zh_labels"])
