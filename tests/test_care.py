@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,19 +21,29 @@ from custcare import (
 )
 from custcare.batch import from_histories
 from custcare.care import (
+    ACTION_PRIORITY,
+    COMPLAINT_REACH,
+    REFERRALS_PER_SATISFIED,
+    ActionKind,
     CareCalendar,
+    CareCalendarTable,
     CarePlanScorer,
     Channel,
     Holiday,
     Launch,
+    PlanActions,
     PlanConfig,
     PlanResult,
+    PlanScores,
     SatisfactionConfig,
     SatisfactionLevel,
     SatisfactionScorer,
+    care_calendar,
+    value_at_stake,
 )
 from custcare.churn import ChurnCauseScorer
 from custcare.datasets import sample_shop
+from custcare.errors import CustcareUsageError, NaiveDatetimeError
 from custcare.loyalty import ThresholdTierScorer
 from custcare.models import DetailedRatings
 from custcare.scoring import ScoreResult
@@ -486,3 +498,205 @@ def test_plan_properties_events_first_budget_kept_future_unseen(
             week = int((a.due - as_of) / timedelta(days=7))
             weeks[week] = weeks.get(week, 0) + 1
     assert all(count <= budget for count in weeks.values())
+
+
+# --- the shop care calendar ----------------------------------------------------------------
+
+_CHANNEL_OF = {k: c.value for k, c in PlanConfig().channels.items()}
+
+
+def _plan_of(customers: list[str], actions: list[tuple[str, str, float, str]]) -> PlanScores:
+    """Plan scores holding given actions: (customer id, kind, hours after AS_OF, record id).
+
+    Rows are in the plan's own order (customer row, due, priority, record id).
+    """
+    row_of = {c: i for i, c in enumerate(customers)}
+    pool = sorted({rec for *_, rec in actions if rec})
+    kinds = [k.value for k in ACTION_PRIORITY]
+    rows = sorted(
+        (row_of[c], AS_OF.timestamp() + h * 3600, kinds.index(k), rec) for c, k, h, rec in actions
+    )
+    kind = np.array([r[2] for r in rows], dtype=np.int64)
+    due = np.array([r[1] for r in rows], dtype=np.float64)
+    plan_actions = PlanActions(
+        row=np.array([r[0] for r in rows], dtype=np.int64),
+        kind=kind,
+        due=due,
+        event=np.minimum(due, AS_OF.timestamp()),
+        record=np.array([pool.index(r[3]) if r[3] else -1 for r in rows], dtype=np.int64),
+        detail=np.full(len(rows), "", dtype=np.str_),
+        pool=np.array(pool, dtype=np.str_),
+        channel=np.array([_CHANNEL_OF[ACTION_PRIORITY[k]] for k in kind], dtype=np.str_),
+    )
+    ids = np.array(customers, dtype=np.str_)
+    scores = PlanScores.build("care.plan", ids, {"n_actions": np.zeros(len(ids), np.int64)})
+    return replace(scores, actions=plan_actions)
+
+
+def test_value_at_stake_uses_the_seeds_52_and_4() -> None:
+    assert (COMPLAINT_REACH, REFERRALS_PER_SATISFIED) == (13 * 4, 4)
+    kinds = [
+        ACTION_PRIORITY.index(ActionKind(k))
+        for k in ("complaint_follow_up", "satisfaction_check", "greeting", "greeting")
+    ]
+    stake, reach = value_at_stake(
+        kinds, [0.0, 0.5, 1.0, 1.0], [0.0, 0.0, 0.5, np.nan], [False, False, False, True]
+    )
+    assert reach.tolist() == [52.0, 4.0, 0.0, 4.0]
+    assert stake.tolist() == [53.0, 1.5 + 4.0, 2.0 * 1.5, 2.0 + 4.0]
+
+
+def test_calendar_puts_complaints_first_and_carries_overflow_to_the_next_day() -> None:
+    plan = _plan_of(
+        ["key", "plain", "angry"],
+        [
+            ("key", "greeting", 1, ""),
+            ("plain", "receipt_notice", 2, "o1"),
+            ("angry", "complaint_follow_up", 3, "q1"),
+            ("plain", "let_go", 0, ""),
+            ("key", "greeting", 24 * 9, ""),
+        ],
+    )
+    cal = care_calendar(plan, start=AS_OF, capacity_per_day=1, days=3, value=[1.0, 0.0, 0.0])
+    rows = list(cal)
+    assert [(r.day, r.customer_id, r.action) for r in rows] == [
+        (0, "angry", "complaint_follow_up"),  # 52 at stake: first, though due last
+        (1, "key", "greeting"),  # value 1: 2.0 at stake, carried a day
+        (2, "plain", "receipt_notice"),  # 1.0 at stake, carried two days
+    ]
+    assert rows[0].at == AS_OF + timedelta(hours=3) and rows[0].record_id == "q1"
+    assert rows[1].at == AS_OF + DAY and rows[1].due == AS_OF + timedelta(hours=1)
+    assert rows[0].reach == 52.0 and rows[0].stake == 53.0
+    assert cal.counts() == {
+        "scheduled": 3,
+        "over_capacity": 0,
+        "over_budget": 0,
+        "after_window": 1,
+        "not_a_contact": 1,
+    }
+    # One contact a day less: the cheapest is reported, never dropped.
+    tight = care_calendar(
+        plan, start=AS_OF, capacity_per_day=[1, 1, 0], days=3, value=[1.0, 0.0, 0.0]
+    )
+    (left,) = tight.rows(status="over_capacity")
+    assert (left.customer_id, left.action, left.day, left.at) == (
+        "plain",
+        "receipt_notice",
+        -1,
+        None,
+    )
+    assert len(tight) == len(plan.actions or ())
+
+
+def test_calendar_keeps_the_customer_budget_and_says_so() -> None:
+    plan = _plan_of(["u1"], [("u1", "complaint_follow_up", h, f"q{h}") for h in (1, 2, 3)])
+    cal = care_calendar(plan, start=AS_OF, capacity_per_day=10, days=7, customer_budget=2)
+    assert cal.per_day().tolist() == [2, 0, 0, 0, 0, 0, 0]
+    (held,) = cal.rows(status="over_budget")
+    assert held.record_id == "q3"  # same stake and kind: the later due waits
+    # A new week of the window gives a new budget: the held one goes on day 7.
+    week2 = care_calendar(plan, start=AS_OF, capacity_per_day=10, days=8, customer_budget=2)
+    assert [r.day for r in week2] == [0, 0, 7] and week2.counts()["over_budget"] == 0
+
+
+def test_calendar_on_the_sample_shop_plan() -> None:
+    shop = sample_shop()
+    plan = CarePlanScorer().score_batch(from_histories(shop.histories), as_of=shop.as_of)
+    cal = care_calendar(plan, start=shop.as_of, capacity_per_day=4, days=7)
+    assert plan.actions is not None and sorted(cal.action.tolist()) == list(
+        range(len(plan.actions))
+    )
+    assert cal.per_day().max() <= 4 and cal.counts()["scheduled"] > 0
+    first = next(iter(cal))
+    assert first.action == "complaint_follow_up" and first.record_id
+
+
+def test_calendar_refuses_bad_arguments() -> None:
+    plan = _plan_of(["u1"], [("u1", "greeting", 1, "")])
+    with pytest.raises(CustcareUsageError, match="capacity_per_day has 2 days"):
+        care_calendar(plan, start=AS_OF, capacity_per_day=[1, 2], days=3)
+    with pytest.raises(CustcareUsageError, match="days must be"):
+        care_calendar(plan, start=AS_OF, capacity_per_day=1, days=0)
+    with pytest.raises(CustcareUsageError, match="value has 2 entries"):
+        care_calendar(plan, start=AS_OF, capacity_per_day=1, value=[0.1, 0.2])
+    with pytest.raises(CustcareUsageError, match="risk must lie"):
+        care_calendar(plan, start=AS_OF, capacity_per_day=1, risk=[1.5])
+    with pytest.raises(CustcareUsageError, match="customer_budget"):
+        care_calendar(plan, start=AS_OF, capacity_per_day=1, customer_budget=0)
+    with pytest.raises(CustcareUsageError, match="no actions"):
+        care_calendar(replace(plan, actions=None), start=AS_OF, capacity_per_day=1)
+    with pytest.raises(NaiveDatetimeError):
+        care_calendar(plan, start=datetime(2026, 6, 1), capacity_per_day=1)
+
+
+_ACTION = st.tuples(
+    st.sampled_from(["a", "b", "c", "d"]),
+    st.sampled_from([k.value for k in ACTION_PRIORITY]),
+    st.floats(-72.0, 24.0 * 20, allow_nan=False),
+    st.sampled_from(["", "o1", "o2", "q1", "r1"]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    actions=st.lists(_ACTION, max_size=30),
+    capacity=st.lists(st.integers(0, 4), min_size=10, max_size=10),
+    budget=st.integers(1, 3),
+    start_hours=st.floats(-48.0, 48.0, allow_nan=False),
+    value=st.lists(st.floats(0.0, 1.0), min_size=4, max_size=4),
+    order=st.permutations(["a", "b", "c", "d"]),
+)
+def test_calendar_properties_capacity_budget_window_order(
+    actions: list[tuple[str, str, float, str]],
+    capacity: list[int],
+    budget: int,
+    start_hours: float,
+    value: list[float],
+    order: list[str],
+) -> None:
+    start = AS_OF + timedelta(hours=start_hours)
+    customers = ["a", "b", "c", "d"]
+    plan = _plan_of(customers, actions)
+    cal = care_calendar(
+        plan, start=start, capacity_per_day=capacity, days=10, customer_budget=budget, value=value
+    )
+    # Every action of the plan once, with one status.
+    assert sorted(cal.action.tolist()) == list(range(len(actions)))
+    assert sum(cal.counts().values()) == len(actions)
+    # Never over the day's capacity, never over a customer's weekly budget.
+    assert (cal.per_day() <= np.array(capacity)).all()
+    on = cal.day >= 0
+    weeks: dict[tuple[str, int], int] = {}
+    for cid, d in zip(cal.customer_id[on], cal.day[on], strict=True):
+        weeks[(str(cid), int(d) // 7)] = weeks.get((str(cid), int(d) // 7), 0) + 1
+    assert all(count <= budget for count in weeks.values())
+    # Nothing before the window's start, nothing outside its day, nothing before it is due.
+    t0 = start.timestamp()
+    assert (cal.at[on] >= t0).all() and (cal.at[on] >= cal.due[on]).all()
+    assert (cal.at[on] < t0 + (cal.day[on] + 1) * 86400).all()
+    assert (cal.kind[cal.status == "not_a_contact"] == "let_go").all()
+    assert (cal.due[cal.status == "after_window"] >= t0 + 10 * 86400).all()
+    # Deterministic: the same calendar whatever the order of the customers.
+    again = care_calendar(
+        _plan_of(order, actions),
+        start=start,
+        capacity_per_day=capacity,
+        days=10,
+        customer_budget=budget,
+        value=[value[customers.index(c)] for c in order],
+    )
+
+    def key(c: CareCalendarTable) -> list[tuple[object, ...]]:
+        return list(
+            zip(
+                c.customer_id.tolist(),
+                c.kind.tolist(),
+                c.record_id.tolist(),
+                c.day.tolist(),
+                c.status.tolist(),
+                c.due.tolist(),
+                strict=True,
+            )
+        )
+
+    assert key(again) == key(cal)

@@ -162,7 +162,8 @@ class CareCalendarTable:
     then customer id; then the plan's own order within a customer, which is by
     record id); then the actions not scheduled (``over_capacity``,
     ``over_budget``) in the calendar order; then ``after_window`` and
-    ``not_a_contact`` in the plan's order.
+    ``not_a_contact``, each by customer id and then the plan's order. The order
+    does not depend on the order of the customers in the plan.
 
     Numeric columns are stored; the text columns (`customer_id`, `kind`,
     `channel`, `record_id`, `detail`, `status`) are read from the plan when asked
@@ -423,7 +424,8 @@ def care_calendar(
     rest_mask = np.ones(n_a, dtype=np.bool_)
     rest_mask[order] = False
     rest = np.flatnonzero(rest_mask)
-    rest = rest[np.argsort(status[rest], kind="stable")]  # after_window, then not_a_contact
+    # after_window, then not_a_contact; each by customer id, then the plan's order.
+    rest = rest[np.lexsort((rest, id_rank[a.row[rest]], status[rest]))]
     rows = np.concatenate([sched, order[~scheduled], rest]).astype(np.int64)
 
     day = np.full(n_a, -1, dtype=np.int64)
