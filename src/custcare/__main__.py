@@ -13,10 +13,19 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 from pydantic import ValidationError
 from tqdm import tqdm
 
 from custcare import __version__
+from custcare.batch import from_histories
+from custcare.care import (
+    COMPLAINT_REACH,
+    CalendarRow,
+    CarePlanScorer,
+    SatisfactionScorer,
+    care_calendar,
+)
 from custcare.churn import (
     EVIDENCE_KINDS,
     ChurnCauseResult,
@@ -31,7 +40,7 @@ from custcare.complaints import (
     rank_queue,
 )
 from custcare.datasets import SampleShop, load_cdnow, sample_shop
-from custcare.errors import CustcareError, CustcareUsageError
+from custcare.errors import CustcareError, CustcareUsageError, NotIdentifiableError
 from custcare.io import (
     ENCODINGS,
     PRESETS,
@@ -55,7 +64,7 @@ from custcare.loyalty import (
     TierResult,
 )
 from custcare.models import ShopContext, StaffDeparture
-from custcare.scoring import Pipeline, Progress, ProgressCallback, Report
+from custcare.scoring import Pipeline, Progress, ProgressCallback, Report, ResultTable
 
 __all__ = ["MAX_CUSTOMERS", "MAX_SEED", "MIN_CUSTOMERS", "main"]
 
@@ -173,6 +182,59 @@ def _queue(reports: list[Report]) -> None:
         print(f"      first: {item.steps[0].zh} / {item.steps[0].en}")
 
 
+CARE_CAPACITY = 5
+"""Contacts a day the sample shop's team can make (the demo's care calendar)."""
+
+
+def _stake_note(row: CalendarRow) -> str:
+    parts = [f"own {row.stake - row.reach:.2f} (value {row.value:.2f}, risk {row.risk:.2f})"]
+    others = row.reach
+    if row.action == "complaint_follow_up":
+        parts.append(f"complaint {COMPLAINT_REACH}")
+        others -= COMPLAINT_REACH
+    if others:
+        parts.append(f"referrals {others:g}")
+    return f"stake {row.stake:.1f} = " + " + ".join(parts)
+
+
+def _care_week(shop: SampleShop, table: ResultTable) -> None:
+    """What to do this week: the sample shop's care calendar, most at stake first."""
+    batch = from_histories(shop.histories)
+    upstream = {name: table[name] for name in table.scorers}
+    plan = CarePlanScorer().score_batch(batch, as_of=shop.as_of, upstream=upstream)
+    level = SatisfactionScorer().score_batch(batch, as_of=shop.as_of)["level"]
+    calendar = care_calendar(
+        plan,
+        start=shop.as_of,
+        days=7,
+        capacity_per_day=CARE_CAPACITY,
+        value=customer_value_columns(upstream, len(plan))[0],
+        risk=table["churn.risk"]["risk"],
+        satisfied=np.isin(level, ["satisfied", "very_satisfied"]),
+    )
+    counts = calendar.counts()
+    print(
+        f"\nWhat to do this week?  (care calendar: {CARE_CAPACITY} contacts a day, "
+        "most at stake first)"
+    )
+    for day in range(calendar.days):
+        rows = list(calendar.rows(day=day))
+        when = (shop.as_of + timedelta(days=day)).date().isoformat()
+        print(f"  {when}: {len(rows)} contacts")
+        for row in rows[:3]:
+            at = row.at.strftime("%H:%M") if row.at is not None else "--:--"
+            about = f" ({row.detail})" if row.detail else ""
+            print(
+                f"    {at} {row.customer_id:<8} {row.action}{about} by {row.channel}, "
+                f"record {row.record_id or '-'}; {_stake_note(row)}"
+            )
+    print(
+        f"  not this week: {counts['over_capacity']} over capacity, "
+        f"{counts['over_budget']} over a customer's budget, "
+        f"{counts['after_window']} due later, {counts['not_a_contact']} let go (no contact)"
+    )
+
+
 def _demo(seed: int, customers: int) -> int:
     shop = sample_shop(seed=seed, n_customers=customers)
     histories = shop.histories
@@ -185,10 +247,12 @@ def _demo(seed: int, customers: int) -> int:
         f"{n_complaints} complaints; currency {shop.currency}\n"
     )
     pipeline = _pipeline(shop, _Bar("fit"))
-    reports = pipeline.run(histories, as_of=shop.as_of, progress=_Bar("score")).reports()
+    table = pipeline.run(histories, as_of=shop.as_of, progress=_Bar("score"))
+    reports = table.reports()
     _tiers(reports)
     _churn(reports)
     _queue(reports)
+    _care_week(shop, table)
     print(f"\nScorers run in order: {', '.join(pipeline.order)}")
     print("Personal data is masked; every score above carries reasons citing its records.")
     return 0
@@ -306,7 +370,7 @@ def _score(args: argparse.Namespace) -> int:
         [
             ThresholdTierScorer(currency=currency),
             RFMScorer(),
-            ChurnRiskScorer(spend_penalizer=0.001),
+            ChurnRiskScorer(method=args.churn_method, spend_penalizer=0.001),
             PyramidScorer(future_weight=0.4),
             ChurnCauseScorer(),
             ComplaintPriorityScorer(),
@@ -448,6 +512,13 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument(
         "--out", required=True, metavar="FILE", help="scores.csv, .parquet, .xlsx or .json"
     )
+    score.add_argument(
+        "--churn-method",
+        choices=("bgnbd", "gap"),
+        default="bgnbd",
+        help="churn risk from the BG/NBD model fitted on your customers (default), or from "
+        "each customer's purchase gaps (gap: for a shop too small to fit the model)",
+    )
     _file_options(score)
     queue = sub.add_parser(
         "queue",
@@ -489,6 +560,8 @@ def _run(args: argparse.Namespace) -> int:
         return _fail(2, str(exc))
     except (CustcareUsageError, ValidationError) as exc:
         return _fail(2, str(exc))
+    except NotIdentifiableError as exc:
+        return _fail(1, f"{exc}; or score without the model: --churn-method gap")
     except CustcareError as exc:
         return _fail(1, str(exc))
     except ImportError as exc:
