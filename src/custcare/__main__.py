@@ -62,6 +62,7 @@ from custcare.loyalty import (
     RFMScorer,
     ThresholdTierScorer,
     TierResult,
+    customer_value_columns,
 )
 from custcare.models import ShopContext, StaffDeparture
 from custcare.scoring import Pipeline, Progress, ProgressCallback, Report, ResultTable
