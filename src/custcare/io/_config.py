@@ -49,6 +49,8 @@ class FileConfig(BaseModel):
         time_format: The ``strptime`` format of times written as text (e.g.
             ``"%Y/%m/%d %H:%M"``); None reads ISO 8601 (``2026-05-09 14:30:00``).
         sheet: The Excel sheet to read (name); None reads the first.
+        optional_columns: Mapped columns a file may lack: such a column is then
+            not read (and a note says so); any other missing column is an error.
 
     Examples:
         >>> config = FileConfig(orders={"customer_id": "user", "placed_at": "paid",
@@ -68,6 +70,7 @@ class FileConfig(BaseModel):
     encoding: Encoding | None = None
     time_format: str | None = None
     sheet: str | None = None
+    optional_columns: tuple[str, ...] = ()
 
 
 TAOBAO_STATUS_WORDS: Mapping[str, OrderStatus] = {
@@ -111,6 +114,14 @@ _HELPDESK = FileConfig(
         first_response_at="first_response_at",
         resolved_at="solved_at",
         reopened="reopens",
+    ),
+    optional_columns=(
+        "order_id",
+        "description",
+        "category",
+        "first_response_at",
+        "solved_at",
+        "reopens",
     ),
 )
 

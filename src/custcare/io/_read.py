@@ -383,6 +383,14 @@ def _read(source: Source, mapping: Any, config: FileConfig, pd: Any, notes: list
         sheet=config.sheet,
         notes=notes,
     )
+    absent = {
+        slot: None
+        for slot, column in mapping.model_dump().items()
+        if column is not None and column not in frame.columns and column in config.optional_columns
+    }
+    if absent:
+        mapping = mapping.model_copy(update=absent)
+        notes.append(f"{source.name}: no {', '.join(sorted(absent))} column (optional): not read")
     wanted = [v for v in mapping.model_dump().values() if v is not None]
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
@@ -393,7 +401,7 @@ def _read(source: Source, mapping: Any, config: FileConfig, pd: Any, notes: list
             "(check the preset or the config's column names)",
         )
     _parse_times(frame, _slots(mapping, _TIME_SLOTS), config.time_format, pd)
-    return frame
+    return frame, mapping
 
 
 def _no_orders(config: FileConfig, pd: Any) -> Any:
@@ -454,15 +462,17 @@ def load_files(
     notes: list[str] = []
     extra: dict[str, Any] = {}
     if orders is not None:
-        orders_frame = _read(orders, config.orders, config, pd, notes)
+        orders_frame, order_columns = _read(orders, config.orders, config, pd, notes)
     if reviews is not None and config.reviews is not None:
-        extra["reviews"] = _read(reviews, config.reviews, config, pd, notes)
-        extra["review_columns"] = config.reviews
+        extra["reviews"], extra["review_columns"] = _read(
+            reviews, config.reviews, config, pd, notes
+        )
     if complaints is not None and config.complaints is not None:
-        extra["complaints"] = _read(complaints, config.complaints, config, pd, notes)
-        extra["complaint_columns"] = config.complaints
+        extra["complaints"], extra["complaint_columns"] = _read(
+            complaints, config.complaints, config, pd, notes
+        )
     if orders is None and config.complaints is not None:
-        orders_frame = _no_orders(config, pd)
+        orders_frame, order_columns = _no_orders(config, pd), config.orders
         opened = config.complaints.opened_at
         extra["customers"] = (
             extra["complaints"]
@@ -476,7 +486,7 @@ def load_files(
         )
     batch, report = batch_from_frames(
         orders=orders_frame,
-        columns=config.orders,
+        columns=order_columns,
         timezone=zone,
         currency=config.currency,
         status_map=dict(config.status_words),
