@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -700,3 +702,20 @@ def test_calendar_properties_capacity_budget_window_order(
         )
 
     assert key(again) == key(cal)
+
+
+def test_tea_shop_care_tutorial_runs_and_shows_what_it_says() -> None:
+    page = Path(__file__).parent.parent / "docs" / "tutorials" / "tea-shop-care.md"
+    blocks = re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), re.DOTALL)
+    assert len(blocks) == 5
+    space: dict[str, object] = {"__name__": "tutorial"}
+    exec(compile("\n".join(blocks), str(page), "exec"), space)
+    week = space["week"]
+    assert isinstance(week, CareCalendarTable)
+    assert week.capacity == (6, 6, 6, 6, 3, 3, 6)
+    assert (week.per_day() <= np.array(week.capacity)).all()
+    # As the page says: the open complaints come first, then the rest by stake.
+    rows = list(week)
+    assert rows[0].action == "complaint_follow_up" and rows[0].reach == COMPLAINT_REACH
+    assert {"launch_week", "win_back"} <= {r.action for r in rows}
+    assert space["left"] == week.counts()["over_capacity"] + week.counts()["over_budget"] > 0
