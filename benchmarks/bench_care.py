@@ -83,7 +83,7 @@ def best_of(fn: Callable[[], object], repeat: int = 3) -> float:
 def main() -> None:
     print(
         f"{'customers':>10} {'actions':>10} {'capacity/day':>13} {'scheduled':>10} "
-        f"{'carried/left':>13} {'calendar (s)':>13}"
+        f"{'not scheduled':>13} {'calendar (s)':>13}"
     )
     for n in (100_000, 1_000_000):
         plan, extra = synthetic_plan(n)
