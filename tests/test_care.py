@@ -31,6 +31,7 @@ from custcare.care import (
     CareCalendarTable,
     CarePlanScorer,
     Channel,
+    Discount,
     Holiday,
     Launch,
     PlanActions,
@@ -41,6 +42,7 @@ from custcare.care import (
     SatisfactionLevel,
     SatisfactionScorer,
     care_calendar,
+    discount_warnings,
     value_at_stake,
 )
 from custcare.churn import ChurnCauseScorer
@@ -719,3 +721,64 @@ def test_tea_shop_care_tutorial_runs_and_shows_what_it_says() -> None:
     assert rows[0].action == "complaint_follow_up" and rows[0].reach == COMPLAINT_REACH
     assert {"launch_week", "win_back"} <= {r.action for r in rows}
     assert space["left"] == week.counts()["over_capacity"] + week.counts()["over_budget"] > 0
+
+
+# --- the deep-discount warning -------------------------------------------------------------
+
+
+def _buyer(cid: str, *orders: tuple[str, float, str]) -> CustomerHistory:
+    """A customer with completed orders (order id suffix, days before AS_OF, sku)."""
+    return CustomerHistory(
+        customer=_customer(cid),
+        orders=tuple(
+            Order(
+                id=f"{cid}-{oid}",
+                customer_id=cid,
+                placed_at=AS_OF - days * DAY,
+                currency="CNY",
+                status="completed",
+                lines=(OrderLine(sku=sku, quantity=1, unit_price=Decimal("99")),),
+            )
+            for oid, days, sku in orders
+        ),
+    )
+
+
+_SALE = Discount(sku="OOLONG", starts=date(2026, 6, 5), depth=0.5)
+
+
+def _warned(histories: list[CustomerHistory], *discounts: Discount) -> list[tuple[str, str]]:
+    w = discount_warnings(from_histories(histories), discounts or (_SALE,), as_of=AS_OF)
+    return list(zip(w.customer_id.tolist(), w.order_id.tolist(), strict=True))
+
+
+def test_deep_discount_warns_about_old_customers_who_paid_full_price() -> None:
+    old = _buyer("old", ("o1", 90, "GREEN"), ("o2", 10, "OOLONG"), ("o3", 5, "OOLONG"))
+    w = discount_warnings(from_histories([old]), (_SALE,), as_of=AS_OF)
+    assert list(zip(w.customer_id, w.order_id, strict=True)) == [("old", "old-o3")]  # the latest
+    assert w.affected.tolist() == [1] and w.discounts == (_SALE,)
+    assert w.placed.tolist() == [(AS_OF - 5 * DAY).timestamp()]
+
+
+def test_no_discount_warning_when_it_does_not_hurt() -> None:
+    new = _buyer("new", ("o1", 10, "OOLONG"))  # one purchase: not an old customer
+    other = _buyer("other", ("o1", 90, "OOLONG"), ("o2", 10, "GREEN"))  # not recently
+    later = _buyer("later", ("o1", 90, "GREEN"), ("o2", -1, "OOLONG"))  # after as_of
+    assert _warned([new, other, later]) == []
+    old = _buyer("old", ("o1", 90, "GREEN"), ("o2", 10, "OOLONG"))
+    shallow = Discount(sku="OOLONG", starts=date(2026, 6, 5), depth=0.1)
+    assert _warned([old], shallow) == []
+    # Bought during an earlier discount of the item: not at full price.
+    earlier = Discount(sku="OOLONG", starts=date(2026, 5, 20), depth=0.2, days=3)
+    assert _warned([old], earlier, _SALE) == []
+    assert _warned([old]) == [("old", "old-o2")]
+
+
+def test_discounts_live_in_the_care_calendar_config() -> None:
+    calendar = CareCalendar(timezone="Asia/Shanghai", discounts=(_SALE,))
+    config = PlanConfig(calendar=calendar)
+    assert PlanConfig.model_validate_json(config.model_dump_json()) == config
+    with pytest.raises(ValidationError):
+        Discount(sku="OOLONG", starts=date(2026, 6, 5), depth=1.0)
+    with pytest.raises(CustcareUsageError, match="deep_from"):
+        discount_warnings(from_histories([_buyer("u1")]), (), as_of=AS_OF, deep_from=0.0)

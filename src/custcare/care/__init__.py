@@ -7,6 +7,11 @@
   complaint follow-up and satisfaction check, win-back or let go, greetings,
   holiday wishes, launch weeks), each with a channel, a bilingual script and the
   record behind it, under the guards (open complaint, weekly budget, let go).
+* `care_calendar`: the shop care calendar, every customer's contacts for a window
+  ordered by the value at stake (`value_at_stake`) and capped by the team's daily
+  capacity and a per-customer budget (`CareCalendarTable`).
+* `discount_warnings`: deep discounts (`Discount`, in the `CareCalendar`) that hurt
+  old customers who recently bought the item at full price.
 """
 
 from custcare.care._calendar import (
@@ -19,6 +24,7 @@ from custcare.care._calendar import (
     care_calendar,
     value_at_stake,
 )
+from custcare.care._discounts import DEEP_DISCOUNT, Discount, DiscountWarnings, discount_warnings
 from custcare.care._labels import ActionKind, Channel, SatisfactionLevel, SatisfactionPart
 from custcare.care._plan import (
     ACTION_PRIORITY,
@@ -46,6 +52,7 @@ __all__ = [
     "CALENDAR_STATUSES",
     "COMPLAINT_PARTS",
     "COMPLAINT_REACH",
+    "DEEP_DISCOUNT",
     "REFERRALS_PER_SATISFIED",
     "ActionKind",
     "CalendarRow",
@@ -57,6 +64,8 @@ __all__ = [
     "Channel",
     "ChurnCauseColumns",
     "ChurnCauseView",
+    "Discount",
+    "DiscountWarnings",
     "Holiday",
     "Launch",
     "PlanActions",
@@ -70,5 +79,6 @@ __all__ = [
     "SatisfactionScorer",
     "SatisfactionScores",
     "care_calendar",
+    "discount_warnings",
     "value_at_stake",
 ]

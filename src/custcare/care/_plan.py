@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from custcare.batch import SECONDS_PER_DAY, CareRecords, CustomerBatch, to_epoch_seconds
+from custcare.care._discounts import Discount
 from custcare.care._labels import ActionKind, Channel
 from custcare.care._protocols import ChurnCauseColumns, ChurnCauseView
 from custcare.care._scripts import SCRIPTS, WIN_BACK_SCRIPTS
@@ -137,7 +138,7 @@ class Launch(BaseModel):
 
 
 class CareCalendar(BaseModel):
-    """The shop's own dates for care: holidays and launches, in the shop's time zone.
+    """The shop's own dates for care: holidays, launches and discounts, in the shop's time zone.
 
     Examples:
         >>> CareCalendar(timezone="Asia/Shanghai").timezone
@@ -152,6 +153,9 @@ class CareCalendar(BaseModel):
     )
     holidays: tuple[Holiday, ...] = ()
     launches: tuple[Launch, ...] = ()
+    discounts: tuple[Discount, ...] = Field(
+        (), description="The shop's discount events, for `discount_warnings`."
+    )
 
     @field_validator("timezone")
     @classmethod
