@@ -204,8 +204,8 @@ def load_config(path: str | Path, *, base: FileConfig | None = None) -> FileConf
         >>> import tempfile, pathlib
         >>> folder = pathlib.Path(tempfile.mkdtemp())
         >>> _ = (folder / "custcare.toml").write_text(
-        ...     'timezone = "Asia/Shanghai"\\n[orders]\\ncustomer_id = "user"\\n'
-        ...     'placed_at = "paid"\\ntotal = "amount"\\n', encoding="utf-8")
+        ...     'timezone = "Asia/Shanghai"\n[orders]\ncustomer_id = "user"\n'
+        ...     'placed_at = "paid"\ntotal = "amount"\n', encoding="utf-8")
         >>> load_config(folder / "custcare.toml").orders.customer_id
         'user'
     """
