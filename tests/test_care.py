@@ -678,7 +678,7 @@ def test_calendar_properties_capacity_budget_window_order(
     t0 = start.timestamp()
     assert (cal.at[on] >= t0).all() and (cal.at[on] >= cal.due[on]).all()
     assert (cal.at[on] < t0 + (cal.day[on] + 1) * 86400).all()
-    assert (cal.kind[cal.status == "not_a_contact"] == "let_go").all()
+    assert ((cal.status == "not_a_contact") == (cal.channel == "none")).all()
     assert (cal.due[cal.status == "after_window"] >= t0 + 10 * 86400).all()
     # Deterministic: the same calendar whatever the order of the customers.
     again = care_calendar(
@@ -782,3 +782,28 @@ def test_discounts_live_in_the_care_calendar_config() -> None:
         Discount(sku="OOLONG", starts=date(2026, 6, 5), depth=1.0)
     with pytest.raises(CustcareUsageError, match="deep_from"):
         discount_warnings(from_histories([_buyer("u1")]), (), as_of=AS_OF, deep_from=0.0)
+
+
+def test_old_key_customers_get_a_gift_from_the_shops_range_in_their_next_parcel() -> None:
+    calendar = CareCalendar(gift_skus=("TEA1", "CUP-S"))
+    orders = (
+        _order("o1", AS_OF - 60 * DAY),
+        _order("o2", AS_OF - 20 * DAY),
+        _order("o3", AS_OF - DAY, status="paid"),
+    )
+    r = _plan(_history(orders=orders), _value(0.9), calendar=calendar, weekly_budget=10)
+    (gift,) = [a for a in r.actions if a.code.value == "gift"]
+    # TEA1 was bought already: the cup is the gift; it rides the paid order, no contact.
+    assert (gift.detail, gift.record_id, gift.due) == ("CUP-S", "o3", AS_OF)
+    assert gift.channel is Channel.NONE and "不是现金" in gift.script_zh
+    codes = _codes(r)
+    # Must not: no gift SKUs configured; not key; one purchase only; nothing waiting to ship.
+    assert "gift" not in _codes(_plan(_history(orders=orders), _value(0.9)))
+    assert "gift" not in _codes(_plan(_history(orders=orders), _value(0.3), calendar=calendar))
+    once = (orders[1], orders[2])
+    assert "gift" not in _codes(_plan(_history(orders=once), _value(0.9), calendar=calendar))
+    shipped = (*orders[:2], _order("o3", AS_OF - DAY, status="shipped"))
+    assert "gift" not in _codes(_plan(_history(orders=shipped), _value(0.9), calendar=calendar))
+    # Let-go customers get no gift: it is a promotion.
+    let_go = _plan(_history(orders=orders), {**_cause("price"), **_value(0.9)}, calendar=calendar)
+    assert "gift" not in _codes(let_go) and "gift" in codes

@@ -70,3 +70,4 @@ class ActionKind(LabelledEnum):
     GREETING = ("greeting", "定期问候", "Regular greeting")
     HOLIDAY_WISHES = ("holiday_wishes", "节日祝福", "Holiday wishes")
     LAUNCH_WEEK = ("launch_week", "老客户新品折扣周", "Old-customer new-product week")
+    GIFT = ("gift", "老客户赠品（店内商品）", "Gift from the shop's own range")

@@ -73,6 +73,7 @@ ACTION_PRIORITY: tuple[ActionKind, ...] = (
     ActionKind.GREETING,
     ActionKind.HOLIDAY_WISHES,
     ActionKind.LAUNCH_WEEK,
+    ActionKind.GIFT,
 )
 """Which action keeps its place first when the weekly budget is short."""
 
@@ -86,6 +87,7 @@ _MARKETING = np.array(
             ActionKind.GREETING,
             ActionKind.HOLIDAY_WISHES,
             ActionKind.LAUNCH_WEEK,
+            ActionKind.GIFT,
         )
         for k in _KINDS
     ]
@@ -104,6 +106,7 @@ def _default_channels() -> dict[ActionKind, Channel]:
         ActionKind.GREETING: Channel.CHAT,
         ActionKind.HOLIDAY_WISHES: Channel.SMS,
         ActionKind.LAUNCH_WEEK: Channel.CHAT,
+        ActionKind.GIFT: Channel.NONE,
     }
 
 
@@ -153,6 +156,11 @@ class CareCalendar(BaseModel):
     )
     holidays: tuple[Holiday, ...] = ()
     launches: tuple[Launch, ...] = ()
+    gift_skus: tuple[Annotated[str, Field(min_length=1, max_length=60)], ...] = Field(
+        (),
+        description="SKUs of the shop's own range given to old key customers as a gift "
+        "in their next parcel (rather than cash), first choice first.",
+    )
     discounts: tuple[Discount, ...] = Field(
         (), description="The shop's discount events, for `discount_warnings`."
     )
@@ -609,6 +617,27 @@ class CarePlanScorer(BaseScorer[PlanConfig, PlanResult]):
                     last[old],
                     launch.id,
                 )
+        # --- a gift from the shop's own range in an old key customer's next parcel ---------
+        if cal.gift_skus:
+            loyal = (purchases >= cfg.old_customer_purchases) & (inputs.value >= cfg.key_value)
+            paid = status_is("paid") & (placed >= now - cfg.notice_window.total_seconds())
+            waiting = np.flatnonzero(paid & loyal[rec.order_customer])
+            by = waiting[
+                np.lexsort((rec.order_ids[waiting], placed[waiting], rec.order_customer[waiting]))
+            ]
+            parcel = np.full(n, -1, dtype=np.int64)
+            parcel[rec.order_customer[by]] = by  # the latest paid order per customer
+            gets = np.flatnonzero(parcel >= 0)
+            # The first gift SKU the customer has not bought yet (else the first).
+            skus = np.asarray(cal.gift_skus, dtype=np.str_)
+            bought = np.zeros((n, skus.size), dtype=np.bool_)
+            line_counted = rec.order_counted[rec.line_order]
+            for j, sku in enumerate(skus):
+                hit = rec.line_order[line_counted & (rec.line_sku == sku)]
+                bought[rec.order_customer[hit], j] = True
+            choice = np.argmax(~bought[gets], axis=1) if gets.size else gets
+            o = parcel[gets]
+            add(ActionKind.GIFT, gets, placed[o], placed[o], o, skus[choice])
 
         row: NDArray[Any] = np.concatenate(rows)
         kind: NDArray[Any] = np.concatenate(kinds)

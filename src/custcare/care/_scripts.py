@@ -50,6 +50,10 @@ SCRIPTS: dict[ActionKind, tuple[str, str]] = {
         "新品上市，老客户专享一周折扣，欢迎先试。",
         "New products are in: old customers get a discount week to try them first.",
     ),
+    ActionKind.GIFT: (
+        "老客户专享：随单附赠店内商品一份（不是现金），感谢一直以来的支持。",
+        "For a loyal customer: a gift from our own range in the parcel (not cash), with thanks.",
+    ),
 }
 """Each action kind's script, Chinese then English."""
 
