@@ -5,6 +5,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -27,6 +28,7 @@ from custcare.care import (
     COMPLAINT_REACH,
     REFERRALS_PER_SATISFIED,
     ActionKind,
+    CareAction,
     CareCalendar,
     CareCalendarTable,
     CarePlanScorer,
@@ -807,3 +809,209 @@ def test_old_key_customers_get_a_gift_from_the_shops_range_in_their_next_parcel(
     # Let-go customers get no gift: it is a promotion.
     let_go = _plan(_history(orders=orders), {**_cause("price"), **_value(0.9)}, calendar=calendar)
     assert "gift" not in _codes(let_go) and "gift" in codes
+
+
+# --- every action kind: a history that produces it and one that must not -------------------
+
+
+def _lines_order(
+    oid: str, placed: datetime, *skus: str, status: str = "completed", **kw: object
+) -> Order:
+    return Order(
+        id=oid,
+        customer_id="u1",
+        placed_at=placed,
+        currency="CNY",
+        status=status,
+        lines=tuple(OrderLine(sku=s, quantity=1, unit_price=Decimal("199")) for s in skus),
+        **kw,
+    )
+
+
+_SETUP = CareCalendar(setup_skus=("KETTLE", "BREWER"))
+
+
+def test_setup_call_after_delivery_of_an_item_that_needs_set_up() -> None:
+    delivered = AS_OF - timedelta(hours=2)
+    o = _lines_order("o1", AS_OF - 4 * DAY, "TEA1", "BREWER", "KETTLE", delivered_at=delivered)
+    r = _plan(_history(orders=(o,)), calendar=_SETUP)
+    assert _codes(r) == ["receipt_notice", "setup_call"]
+    call = r.actions[1]
+    # A day after delivery (setup_call_after), by phone; the first listed SKU is named.
+    assert call.due == delivered + DAY and call.event_at == delivered
+    assert (call.record_id, call.detail, call.channel) == ("o1", "KETTLE", Channel.PHONE)
+    assert "安装" in call.script_zh and r.reasons[1].evidence == ("o1",)
+    later = _plan(_history(orders=(o,)), calendar=_SETUP, setup_call_after="P3D")
+    assert [a.due for a in later.actions if a.code is ActionKind.SETUP_CALL] == [
+        delivered + 3 * DAY
+    ]
+
+
+def test_setup_call_not_before_delivery_nor_for_an_unlisted_sku() -> None:
+    placed = AS_OF - 4 * DAY
+    on_the_way = _lines_order("o1", placed, "KETTLE", status="shipped")
+    assert "setup_call" not in _codes(_plan(_history(orders=(on_the_way,)), calendar=_SETUP))
+    tea = _lines_order("o1", placed, "TEA1", delivered_at=AS_OF - DAY)
+    assert "setup_call" not in _codes(_plan(_history(orders=(tea,)), calendar=_SETUP))
+    kettle = _lines_order("o1", placed, "KETTLE", delivered_at=AS_OF - DAY)
+    assert "setup_call" not in _codes(_plan(_history(orders=(kettle,))))  # no SKU listed
+    long_ago = _lines_order("o1", AS_OF - 90 * DAY, "KETTLE", delivered_at=AS_OF - 60 * DAY)
+    assert "setup_call" not in _codes(_plan(_history(orders=(long_ago,)), calendar=_SETUP))
+    # Delivered after as_of: not known at as_of, so no call is planned from it.
+    future = _lines_order("o1", placed, "KETTLE", delivered_at=AS_OF + DAY)
+    assert "setup_call" not in _codes(_plan(_history(orders=(future,)), calendar=_SETUP))
+
+
+def _wishes(result: PlanResult) -> list[CareAction]:
+    return [a for a in result.actions if a.code is ActionKind.BIRTHDAY_WISHES]
+
+
+def test_birthday_wishes_for_a_key_customer_on_the_next_birthday() -> None:
+    calendar = CareCalendar(timezone="Asia/Shanghai", send_hour=9, birthdays={"u1": "06-05"})
+    h = _history(orders=(_order("o1", AS_OF - 20 * DAY),))
+    r = _plan(h, _value(0.9), calendar=calendar)
+    (wish,) = _wishes(r)
+    local = ZoneInfo("Asia/Shanghai")
+    assert wish.due == datetime(2026, 6, 5, 9, tzinfo=local) and wish.record_id == "o1"
+    assert wish.channel is Channel.SMS and "生日" in wish.script_zh and wish.detail == ""
+    # Personal data: the date is in neither the reason, nor the reprs.
+    reason = r.reasons[_codes(r).index("birthday_wishes")]
+    assert reason.code == "plan.birthday_wishes" and "birthday" in reason.message
+    config = CarePlanScorer(calendar=calendar).config
+    for text in (reason.message, repr(calendar), repr(config), str(config), repr(wish), repr(r)):
+        assert "06-05" not in text and "06-04" not in text and "2026-06-05" not in text
+    # The config still round-trips the dates it was given.
+    assert PlanConfig.model_validate_json(config.model_dump_json()) == config
+
+
+def test_birthday_wishes_today_after_the_send_hour_are_due_at_once() -> None:
+    calendar = CareCalendar(send_hour=10, birthdays={"u1": "06-01"})  # AS_OF is 12:00
+    h = _history(orders=(_order("o1", AS_OF - 20 * DAY),))
+    assert [a.due for a in _wishes(_plan(h, _value(0.9), calendar=calendar))] == [AS_OF]
+
+
+def test_birthday_wishes_on_feb_28_for_feb_29_in_a_common_year() -> None:
+    as_of = datetime(2027, 2, 20, 12, tzinfo=timezone.utc)
+    h = _history(orders=(_order("o1", as_of - 20 * DAY),))
+    calendar = CareCalendar(birthdays={"u1": "02-29"})
+    upstream = {
+        "loyalty.pyramid": _Value(
+            scorer="loyalty.pyramid", customer_id="u1", as_of=as_of, reasons=(), customer_value=0.9
+        )
+    }
+    r = CarePlanScorer(calendar=calendar).score(h, as_of=as_of, upstream=upstream)
+    assert [a.due for a in _wishes(r)] == [datetime(2027, 2, 28, 10, tzinfo=timezone.utc)]
+    leap = datetime(2028, 2, 20, 12, tzinfo=timezone.utc)
+    r = CarePlanScorer(calendar=calendar).score(
+        _history(orders=(_order("o1", leap - 20 * DAY),)),
+        as_of=leap,
+        upstream={
+            "loyalty.pyramid": upstream["loyalty.pyramid"].model_copy(update={"as_of": leap})
+        },
+    )
+    assert [a.due for a in _wishes(r)] == [datetime(2028, 2, 29, 10, tzinfo=timezone.utc)]
+
+
+def test_birthday_wishes_not_for_others_nor_outside_the_horizon() -> None:
+    h = _history(orders=(_order("o1", AS_OF - 20 * DAY),))
+    soon = CareCalendar(birthdays={"u1": "06-05"})
+    assert _wishes(_plan(h, _value(0.3), calendar=soon)) == []  # not a valued customer
+    far = CareCalendar(birthdays={"u1": "07-20"})
+    assert _wishes(_plan(h, _value(0.9), calendar=far)) == []  # beyond the 14-day horizon
+    passed = CareCalendar(birthdays={"u1": "05-25"})
+    assert _wishes(_plan(h, _value(0.9), calendar=passed)) == []  # next one is next year
+    someone_else = CareCalendar(birthdays={"u2": "06-05"})
+    assert _wishes(_plan(h, _value(0.9), calendar=someone_else)) == []
+    no_purchase = _history(orders=(_order("o1", AS_OF - DAY, status="cancelled"),))
+    assert _wishes(_plan(no_purchase, _value(0.9), calendar=soon)) == []
+    let_go = _plan(h, {**_cause("price"), **_value(0.9)}, calendar=soon)
+    assert _wishes(let_go) == [] and let_go.held_let_go > 0
+
+
+@pytest.mark.parametrize("month_day", ["13-01", "02-30", "6-5", "06/05", "00-10", "ab-cd"])
+def test_birthdays_must_be_month_days_and_errors_do_not_show_them(month_day: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        CareCalendar(birthdays={"u1": month_day})
+    assert "birthday of customer 'u1'" in str(caught.value)
+    assert month_day not in str(caught.value)
+    with pytest.raises(ValidationError) as nested:
+        PlanConfig.model_validate({"calendar": {"birthdays": {"u1": month_day}}})
+    assert month_day not in str(nested.value)
+
+
+def test_plan_config_channels_fill_kinds_a_saved_config_lacks() -> None:
+    saved = PlanConfig(channels={ActionKind.GREETING: Channel.SMS}).model_dump(mode="json")
+    for kind in ("gift", "setup_call", "birthday_wishes"):
+        del saved["channels"][kind]
+    config = PlanConfig.model_validate(saved)
+    defaults = PlanConfig().channels
+    assert config.channels[ActionKind.GIFT] is Channel.NONE
+    assert config.channels[ActionKind.SETUP_CALL] is defaults[ActionKind.SETUP_CALL]
+    assert config.channels[ActionKind.GREETING] is Channel.SMS  # what was saved is kept
+    assert set(config.channels) == set(ActionKind)
+    with pytest.raises(ValidationError):
+        PlanConfig.model_validate({"channels": {"carrier_pigeon": "sms"}})
+
+
+def test_shipping_notice_not_for_a_delivered_unpaid_or_old_order() -> None:
+    delivered = _order("o1", AS_OF - 3 * DAY, status="shipped", delivered_at=AS_OF - DAY)
+    unpaid = _order("o2", AS_OF - timedelta(hours=1), status="pending_payment")
+    old = _order("o3", AS_OF - 40 * DAY, status="shipped")
+    assert "shipping_notice" not in _codes(_plan(_history(orders=(delivered, unpaid, old))))
+
+
+def test_receipt_notice_after_delivery_not_before() -> None:
+    got = _order("o1", AS_OF - 3 * DAY, delivered_at=AS_OF - timedelta(hours=2))
+    r = _plan(_history(orders=(got,)))
+    assert _codes(r) == ["receipt_notice"]
+    assert r.actions[0].due == AS_OF + timedelta(hours=10)  # 12 h after delivery
+    on_the_way = _order("o1", AS_OF - 3 * DAY, status="shipped")
+    future = _order("o1", AS_OF - 3 * DAY, status="shipped", delivered_at=AS_OF + DAY)
+    for o in (on_the_way, future):
+        assert "receipt_notice" not in _codes(_plan(_history(orders=(o,))))
+
+
+def test_complaint_follow_up_not_once_resolved_nor_for_an_old_or_praising_review() -> None:
+    resolved = _complaint("q1", 5, resolved_at=AS_OF - 4 * DAY)
+    old_bad = _review("r1", 1, 60)
+    fine = _review("r2", 4, 1)
+    r = _plan(_history(complaints=(resolved,), reviews=(old_bad, fine)))
+    assert "complaint_follow_up" not in _codes(r)
+
+
+def test_satisfaction_check_not_while_the_complaint_is_open() -> None:
+    r = _plan(_history(complaints=(_complaint("q1", 2),)))
+    assert "satisfaction_check" not in _codes(r) and "complaint_follow_up" in _codes(r)
+    # Resolved after as_of: still open at as_of.
+    later = _plan(_history(complaints=(_complaint("q1", 2, resolved_at=AS_OF + DAY),)))
+    assert "satisfaction_check" not in _codes(later)
+
+
+def test_let_go_not_for_a_cause_worth_winning_back_nor_an_active_customer() -> None:
+    h = _history(orders=(_order("o1", AS_OF - 200 * DAY),))
+    assert "let_go" not in _codes(_plan(h, _cause("product_quality")))
+    assert "let_go" not in _codes(_plan(h, _cause("price", band="active")))
+    assert "let_go" not in _codes(_plan(_history(), _cause("natural")))  # never bought
+    assert _codes(_plan(h, _cause("natural"))) == ["let_go"]
+
+
+def test_holiday_wishes_not_for_an_ordinary_customer_nor_a_past_holiday() -> None:
+    calendar = CareCalendar(
+        holidays=(
+            Holiday(day=date(2026, 5, 31), name_zh="昨", name_en="Past"),
+            Holiday(day=date(2026, 6, 10), name_zh="节", name_en="Soon"),
+        )
+    )
+    h = _history(orders=(_order("o1", AS_OF - 20 * DAY),))
+    assert "holiday_wishes" not in _codes(_plan(h, _value(0.3), calendar=calendar))
+    key = _plan(h, _value(0.9), calendar=calendar)
+    assert [a.detail for a in key.actions if a.code is ActionKind.HOLIDAY_WISHES] == ["Soon"]
+
+
+def test_launch_week_not_for_a_new_customer_nor_a_launch_beyond_the_horizon() -> None:
+    orders = (_order("o1", AS_OF - 60 * DAY), _order("o2", AS_OF - 20 * DAY))
+    far = CareCalendar(launches=(Launch(id="winter", starts=date(2026, 7, 1)),))
+    assert "launch_week" not in _codes(_plan(_history(orders=orders), calendar=far))
+    soon = CareCalendar(launches=(Launch(id="oolong", starts=date(2026, 6, 3)),))
+    assert "launch_week" not in _codes(_plan(_history(orders=orders[1:]), calendar=soon))
+    assert _codes(_plan(_history(orders=orders), calendar=soon)) == ["launch_week"]

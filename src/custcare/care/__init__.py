@@ -4,9 +4,10 @@
   (it's OK 40, satisfied 60, very satisfied 100), ``unknown`` when the customer
   said nothing, the weak part (process, quality, price), and the customer's effort.
 * ``care.plan`` (`CarePlanScorer`): dated actions per customer (order care,
-  complaint follow-up and satisfaction check, win-back or let go, greetings,
-  holiday wishes, launch weeks), each with a channel, a bilingual script and the
-  record behind it, under the guards (open complaint, weekly budget, let go).
+  set-up calls, complaint follow-up and satisfaction check, win-back or let go,
+  greetings, holiday and birthday wishes, launch weeks, gifts), each with a
+  channel, a bilingual script and the record behind it, under the guards (open
+  complaint, weekly budget, let go).
 * `care_calendar`: the shop care calendar, every customer's contacts for a window
   ordered by the value at stake (`value_at_stake`) and capped by the team's daily
   capacity and a per-customer budget (`CareCalendarTable`).

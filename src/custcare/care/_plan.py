@@ -3,8 +3,9 @@
 Actions follow from what custcare holds: unpaid, shipped and delivered orders;
 open complaints and negative reviews (follow up until resolved, then check
 satisfaction); the churn cause found upstream (win back, or let go); the
-customer's value upstream (regular greetings, holiday wishes for key customers);
-the shop's calendar (holidays, launch weeks). Guards then hold back contacts: none
+customer's value upstream (regular greetings, holiday and birthday wishes for key
+customers); the shop's calendar (holidays, birthdays, launch weeks, gifts, the
+goods that need a set-up call after delivery). Guards then hold back contacts: none
 but about the complaint while one is open, a weekly contact budget, and no
 promotion to a customer the shop lets go.
 
@@ -15,7 +16,8 @@ and no action is due before the event it follows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from calendar import isleap
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Annotated, Any, ClassVar
@@ -68,10 +70,12 @@ ACTION_PRIORITY: tuple[ActionKind, ...] = (
     ActionKind.PAYMENT_REMINDER,
     ActionKind.SHIPPING_NOTICE,
     ActionKind.RECEIPT_NOTICE,
+    ActionKind.SETUP_CALL,
     ActionKind.WIN_BACK,
     ActionKind.LET_GO,
     ActionKind.GREETING,
     ActionKind.HOLIDAY_WISHES,
+    ActionKind.BIRTHDAY_WISHES,
     ActionKind.LAUNCH_WEEK,
     ActionKind.GIFT,
 )
@@ -86,6 +90,7 @@ _MARKETING = np.array(
             ActionKind.WIN_BACK,
             ActionKind.GREETING,
             ActionKind.HOLIDAY_WISHES,
+            ActionKind.BIRTHDAY_WISHES,
             ActionKind.LAUNCH_WEEK,
             ActionKind.GIFT,
         )
@@ -101,10 +106,12 @@ def _default_channels() -> dict[ActionKind, Channel]:
         ActionKind.PAYMENT_REMINDER: Channel.CHAT,
         ActionKind.SHIPPING_NOTICE: Channel.SMS,
         ActionKind.RECEIPT_NOTICE: Channel.CHAT,
+        ActionKind.SETUP_CALL: Channel.PHONE,
         ActionKind.WIN_BACK: Channel.PHONE,
         ActionKind.LET_GO: Channel.NONE,
         ActionKind.GREETING: Channel.CHAT,
         ActionKind.HOLIDAY_WISHES: Channel.SMS,
+        ActionKind.BIRTHDAY_WISHES: Channel.SMS,
         ActionKind.LAUNCH_WEEK: Channel.CHAT,
         ActionKind.GIFT: Channel.NONE,
     }
@@ -143,12 +150,19 @@ class Launch(BaseModel):
 class CareCalendar(BaseModel):
     """The shop's own dates for care: holidays, launches and discounts, in the shop's time zone.
 
+    ``birthdays`` are personal data: the repr shows how many there are, never the
+    dates, and validation errors name the customer id only (the config hides input
+    values in its errors).
+
     Examples:
         >>> CareCalendar(timezone="Asia/Shanghai").timezone
         'Asia/Shanghai'
+        >>> shop = CareCalendar(birthdays={"u1": "02-29"})
+        >>> "02-29" in repr(shop), "birthdays=<1 birthday(s) hidden>" in repr(shop)
+        (False, True)
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     timezone: str = Field("UTC", description="IANA zone of the shop's calendar days.")
     send_hour: Annotated[int, Field(ge=0, le=23)] = Field(
@@ -161,9 +175,38 @@ class CareCalendar(BaseModel):
         description="SKUs of the shop's own range given to old key customers as a gift "
         "in their next parcel (rather than cash), first choice first.",
     )
+    setup_skus: tuple[Annotated[str, Field(min_length=1, max_length=60)], ...] = Field(
+        (),
+        description="SKUs that need set-up or repair: a delivered order holding one gets "
+        "a call after delivery.",
+    )
+    birthdays: dict[Annotated[str, Field(min_length=1)], str] = Field(
+        default_factory=dict,
+        description='Customer id to birthday as month-day "MM-DD" (Feb 29 is wished on '
+        "Feb 28 in other years). Personal data: masked in the repr.",
+    )
     discounts: tuple[Discount, ...] = Field(
         (), description="The shop's discount events, for `discount_warnings`."
     )
+
+    @field_validator("birthdays")
+    @classmethod
+    def _month_days(cls, value: dict[str, str]) -> dict[str, str]:
+        for customer_id, month_day in value.items():
+            if _month_day(month_day) is None:
+                # Name the customer only: the date is personal data.
+                raise ValueError(
+                    f"birthday of customer {customer_id!r} must be a month-day MM-DD "
+                    "(01-01 to 12-31)"
+                )
+        return value
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            if name == "birthdays":
+                yield name, _Masked(f"<{len(self.birthdays)} birthday(s) hidden>")
+            else:
+                yield name, value
 
     @field_validator("timezone")
     @classmethod
@@ -178,10 +221,17 @@ class CareCalendar(BaseModel):
 class PlanConfig(ScorerConfig):
     """Parameters of `CarePlanScorer`.
 
+    ``channels`` need not name every action kind: kinds it leaves out take their
+    default channel, so a config saved before a kind existed still loads.
+
     Examples:
         >>> PlanConfig(weekly_budget=2).weekly_budget
         2
+        >>> PlanConfig(channels={"greeting": "sms"}).channels[ActionKind.GIFT].value
+        'none'
     """
+
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     horizon: Positive = Field(timedelta(days=14), description="Plan actions due within this.")
     payment_window: Positive = Field(
@@ -195,6 +245,13 @@ class PlanConfig(ScorerConfig):
         timedelta(days=3), description="Orders delivered within this get a receipt notice."
     )
     receipt_after: Span = Field(timedelta(hours=12), description="Delay after delivery.")
+    setup_window: Positive = Field(
+        timedelta(days=14),
+        description="Orders delivered within this, holding a set-up SKU, get a set-up call.",
+    )
+    setup_call_after: Span = Field(
+        timedelta(days=1), description="Set-up or repair call this long after delivery."
+    )
     follow_ups: Annotated[int, Field(ge=1, le=10)] = Field(
         3, description="Follow-ups planned for each open complaint or negative review."
     )
@@ -232,12 +289,8 @@ class PlanConfig(ScorerConfig):
     @field_validator("channels")
     @classmethod
     def _every_kind(cls, value: dict[ActionKind, Channel]) -> dict[ActionKind, Channel]:
-        missing = [k.value for k in ActionKind if k not in value]
-        if missing:
-            raise ValueError(
-                f"channels must name a channel for every action kind; missing {missing}"
-            )
-        return value
+        # Kinds the map leaves out (e.g. added after the config was saved) keep their default.
+        return {**_default_channels(), **value}
 
 
 class CareAction(BaseModel):
@@ -253,7 +306,10 @@ class CareAction(BaseModel):
         script_en: The same, in English.
         record_id: The record behind it (order, review or complaint), ``""`` if none.
         detail: The churn cause of a win-back or let-go, the holiday's English name,
-            or the launch id; ``""`` otherwise.
+            the launch id, the gift SKU or the set-up SKU; ``""`` otherwise (a
+            birthday's date is never put here).
+
+    The repr of a birthday action hides its ``due`` moment (personal data).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -266,6 +322,13 @@ class CareAction(BaseModel):
     script_en: str
     record_id: str
     detail: str = ""
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            if name == "due" and self.code is ActionKind.BIRTHDAY_WISHES:
+                yield name, _Masked("<birthday hidden>")  # the due moment is the birthday
+            else:
+                yield name, value
 
 
 class PlanResult(ScoreResult):
@@ -397,7 +460,10 @@ class CarePlanScorer(BaseScorer[PlanConfig, PlanResult]):
 
     * ``payment_reminder`` (催付): an order pending payment, placed within
       ``payment_window``; ``shipping_notice``: a shipped order not yet delivered;
-      ``receipt_notice``: an order delivered within ``receipt_window``.
+      ``receipt_notice``: an order delivered within ``receipt_window``;
+      ``setup_call``: ``setup_call_after`` after the delivery (within
+      ``setup_window``) of a completed order holding one of the calendar's
+      ``setup_skus``.
     * ``complaint_follow_up``: ``follow_ups`` times, ``follow_up_every`` apart, for
       each open complaint and each negative review of the ``review_window`` not
       raised as a complaint; ``satisfaction_check`` after a resolution.
@@ -406,7 +472,10 @@ class CarePlanScorer(BaseScorer[PlanConfig, PlanResult]):
       contact) for the ``let_go_causes``.
     * ``greeting`` every ``greeting_every`` and ``holiday_wishes`` on the calendar's
       holidays for key customers (value from a loyalty scorer upstream at least
-      ``key_value``); ``launch_week`` for old customers on a launch's first day.
+      ``key_value``); ``birthday_wishes`` for key customers on their next birthday
+      in the calendar's ``birthdays`` (a date never shown in reasons or reprs);
+      ``launch_week`` for old customers on a launch's first day; ``gift`` from the
+      calendar's ``gift_skus`` in an old key customer's next parcel.
 
     Guards: while a complaint or negative review is open, no other contact is
     planned up to the day of its last follow-up; a customer who is let go gets
@@ -530,6 +599,31 @@ class CarePlanScorer(BaseScorer[PlanConfig, PlanResult]):
             got,
         )
 
+        # --- a call after delivery for goods that need set-up or repair --------------------
+        setup_skus = cfg.calendar.setup_skus
+        if setup_skus:
+            # Purchase lines (completed orders) holding a set-up SKU; the first listed wins.
+            sku_rank = np.full(rec.line_sku.size, len(setup_skus), dtype=np.int64)
+            for j, sku in reversed(list(enumerate(setup_skus))):
+                sku_rank[rec.line_sku == sku] = j
+            hit = np.flatnonzero(sku_rank < len(setup_skus))
+            best = np.full(n_o, len(setup_skus), dtype=np.int64)
+            np.minimum.at(best, rec.line_order[hit], sku_rank[hit])
+            with np.errstate(invalid="ignore"):
+                calls = np.flatnonzero(
+                    (best < len(setup_skus))
+                    & (delivered >= now - cfg.setup_window.total_seconds())
+                    & (delivered <= now)
+                )
+            add(
+                ActionKind.SETUP_CALL,
+                rec.order_customer[calls],
+                delivered[calls] + cfg.setup_call_after.total_seconds(),
+                delivered[calls],
+                calls,
+                np.asarray(setup_skus, dtype=np.str_)[best[calls]],
+            )
+
         # --- complaints and negative reviews: follow up until resolved, then check --------
         q_open = np.flatnonzero(rec.complaint_open)
         raised = np.isin(rec.review_ids, rec.complaint_review_id[rec.complaint_review_id != ""])
@@ -605,6 +699,25 @@ class CarePlanScorer(BaseScorer[PlanConfig, PlanResult]):
                     last[key],
                     h.name_en,
                 )
+        # Birthday wishes: key customers whose birthday the shop gave, on the next one.
+        if cal.birthdays and key.size:
+            known = sorted(cal.birthdays)
+            ids = np.asarray(known, dtype=np.str_)
+            where = np.searchsorted(ids, batch.customer_ids[key].astype(np.str_))
+            where = np.minimum(where, ids.size - 1)
+            has_day = ids[where] == batch.customer_ids[key]
+            b_rows, b_at = key[has_day], where[has_day]
+            today = datetime.fromtimestamp(now, tz=timezone.utc).astimezone(zone).date()
+            moments = np.array(
+                [_next_birthday(cal.birthdays[c], today, cal.send_hour, zone) for c in known]
+            )
+            add(
+                ActionKind.BIRTHDAY_WISHES,
+                b_rows,
+                moments[b_at],
+                last_time[b_rows],
+                last[b_rows],
+            )
         old = np.flatnonzero(purchases >= cfg.old_customer_purchases)
         for launch in cal.launches:
             t = _local(launch.starts, cal.send_hour, zone)
@@ -782,10 +895,16 @@ class CarePlanScorer(BaseScorer[PlanConfig, PlanResult]):
                 )
             )
             about = f" ({detail})" if detail else ""
+            # A birthday is personal data: its reason cites "birthday", never the date.
+            when = (
+                "due on the customer's birthday"
+                if kind is ActionKind.BIRTHDAY_WISHES
+                else f"due {due.isoformat()}"
+            )
             reasons.append(
                 Reason(
                     code=f"plan.{kind.value}",
-                    message=f"{kind.label_en}{about}: due {due.isoformat()}, after the event of "
+                    message=f"{kind.label_en}{about}: {when}, after the event of "
                     f"{event.isoformat()}, by {cfg.channels[kind].value}.",
                     evidence=(record,) if record else (),
                 )
@@ -829,3 +948,42 @@ def _local(day: date, hour: int, zone: ZoneInfo) -> float:
 
 def _moment(seconds: float, zone: ZoneInfo) -> datetime:
     return datetime.fromtimestamp(seconds, tz=timezone.utc).astimezone(zone)
+
+
+class _Masked(str):
+    """A placeholder shown in a repr instead of personal data."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _month_day(value: str) -> tuple[int, int] | None:
+    """``(month, day)`` of a ``"MM-DD"`` text, None unless it is a real month-day."""
+    if len(value) != 5 or value[2] != "-" or not (value[:2] + value[3:]).isdigit():
+        return None
+    month, day = int(value[:2]), int(value[3:])
+    try:
+        date(2000, month, day)  # a leap year: 02-29 is a month-day
+    except ValueError:
+        return None
+    return month, day
+
+
+def _birthday_in(year: int, month: int, day: int) -> date:
+    """The birthday in a year: Feb 29 falls on Feb 28 in a year that is not a leap year."""
+    if (month, day) == (2, 29) and not isleap(year):
+        return date(year, 2, 28)
+    return date(year, month, day)
+
+
+def _next_birthday(month_day: str, today: date, hour: int, zone: ZoneInfo) -> float:
+    """Epoch seconds of the next birthday from ``today`` (today's included), at ``hour``.
+
+    A birthday today whose hour has passed is still today's: `add` makes it due at once.
+    """
+    parsed = _month_day(month_day)
+    assert parsed is not None  # CareCalendar validated it
+    day = _birthday_in(today.year, *parsed)
+    if day < today:
+        day = _birthday_in(today.year + 1, *parsed)
+    return _local(day, hour, zone)

@@ -30,6 +30,10 @@ SCRIPTS: dict[ActionKind, tuple[str, str]] = {
         "包裹已签收，使用中有任何问题请随时联系我们。",
         "Your parcel was delivered; tell us about anything that is not right.",
     ),
+    ActionKind.SETUP_CALL: (
+        "商品已送达，来电协助安装与调试，使用或维修有问题随时找我们。",
+        "Your goods have arrived: we call to help set them up, and for any repair you need.",
+    ),
     ActionKind.WIN_BACK: (
         "好久不见，想听听您的意见，看看我们哪里可以做得更好。",
         "We have missed you and would like to hear what we could do better.",
@@ -45,6 +49,10 @@ SCRIPTS: dict[ActionKind, tuple[str, str]] = {
     ActionKind.HOLIDAY_WISHES: (
         "节日快乐！感谢您一直以来的支持。",
         "Happy holidays, and thank you for staying with us.",
+    ),
+    ActionKind.BIRTHDAY_WISHES: (
+        "生日快乐！感谢您一直以来的支持，祝您新的一岁一切顺利。",
+        "Happy birthday, and thank you for staying with us.",
     ),
     ActionKind.LAUNCH_WEEK: (
         "新品上市，老客户专享一周折扣，欢迎先试。",
