@@ -1015,3 +1015,12 @@ def test_launch_week_not_for_a_new_customer_nor_a_launch_beyond_the_horizon() ->
     soon = CareCalendar(launches=(Launch(id="oolong", starts=date(2026, 6, 3)),))
     assert "launch_week" not in _codes(_plan(_history(orders=orders[1:]), calendar=soon))
     assert _codes(_plan(_history(orders=orders), calendar=soon)) == ["launch_week"]
+
+
+def test_birthday_wishes_rows_of_the_calendar_hide_the_date_in_their_repr() -> None:
+    plan = _plan_of(["u1"], [("u1", "birthday_wishes", 24 * 4 - 2, ""), ("u1", "greeting", 0, "")])
+    cal = care_calendar(plan, start=AS_OF, capacity_per_day=5, days=7)
+    wish, greeting = sorted(cal, key=lambda row: row.action)
+    assert wish.action == "birthday_wishes" and wish.due == AS_OF + timedelta(hours=94)
+    assert "datetime(2026, 6, 5" not in repr(wish) and "<birthday hidden>" in repr(wish)
+    assert "u1" in repr(wish) and repr(greeting.due) in repr(greeting)

@@ -15,7 +15,7 @@ Columnar and vectorised: one sort, then one pass of array operations per day.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Final, Literal
 
@@ -136,6 +136,9 @@ class CalendarRow:
         risk: The churn risk read.
         reach: The others' business in ``stake`` (52 complaint, 4 referrals, 0).
         status: A `CALENDAR_STATUSES` code.
+
+    The repr of a ``birthday_wishes`` row hides ``day``, ``at`` and ``due``: they
+    give the customer's birthday away.
     """
 
     day: int
@@ -151,6 +154,16 @@ class CalendarRow:
     risk: float
     reach: float
     status: CalendarStatus
+
+    def __repr__(self) -> str:
+        """The fields, with a birthday's moments hidden (personal data)."""
+        hide = self.action == ActionKind.BIRTHDAY_WISHES.value
+        parts = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            shown = "<birthday hidden>" if hide and f.name in ("due", "at", "day") else repr(value)
+            parts.append(f"{f.name}={shown}")
+        return f"CalendarRow({', '.join(parts)})"
 
 
 @dataclass(frozen=True, eq=False)
