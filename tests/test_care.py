@@ -1024,3 +1024,18 @@ def test_birthday_wishes_rows_of_the_calendar_hide_the_date_in_their_repr() -> N
     assert wish.action == "birthday_wishes" and wish.due == AS_OF + timedelta(hours=94)
     assert "datetime(2026, 6, 5" not in repr(wish) and "<birthday hidden>" in repr(wish)
     assert "u1" in repr(wish) and repr(greeting.due) in repr(greeting)
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_birthday_errors_keep_the_date_out_of_errors_and_json(nested: bool) -> None:
+    from pydantic import ValidationError
+
+    from custcare.care import CareCalendar, PlanConfig
+
+    bad = {"birthdays": {"u1": "13-45"}}
+    with pytest.raises(ValidationError) as info:
+        PlanConfig(calendar=bad) if nested else CareCalendar(**bad)  # type: ignore[arg-type]
+    assert "13-45" not in str(info.value)
+    assert "13-45" not in info.value.json()
+    assert "13-45" not in repr(info.value.errors())
+    assert info.value.errors()[0]["loc"][-1] == "birthdays"

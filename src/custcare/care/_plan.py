@@ -25,7 +25,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from custcare.batch import SECONDS_PER_DAY, CareRecords, CustomerBatch, to_epoch_seconds
 from custcare.care._discounts import Discount
@@ -34,6 +42,7 @@ from custcare.care._protocols import ChurnCauseColumns, ChurnCauseView
 from custcare.care._scripts import SCRIPTS, WIN_BACK_SCRIPTS
 from custcare.loyalty import VALUE_SOURCES, customer_value, customer_value_columns
 from custcare.models import AwareDatetime
+from custcare.models._base import redact_errors
 from custcare.scoring import (
     BaseScorer,
     BatchScores,
@@ -188,6 +197,17 @@ class CareCalendar(BaseModel):
     discounts: tuple[Discount, ...] = Field(
         (), description="The shop's discount events, for `discount_warnings`."
     )
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _redact_errors(cls, data: Any, handler: ModelWrapValidatorHandler[CareCalendar]) -> Any:
+        # Birthdays are personal data: like the record models, errors keep the
+        # input only for ids, codes, times and numbers (not in errors() or json()).
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            redacted = redact_errors(exc)
+        raise ValidationError.from_exception_data(cls.__name__, redacted)
 
     @field_validator("birthdays")
     @classmethod
