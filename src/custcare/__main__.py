@@ -221,8 +221,10 @@ def _care_week(shop: SampleShop, table: ResultTable) -> None:
     for day in range(calendar.days):
         rows = list(calendar.rows(day=day))
         when = (shop.as_of + timedelta(days=day)).date().isoformat()
-        print(f"  {when}: {len(rows)} contacts")
-        for row in rows[:3]:
+        shown = min(len(rows), 3)
+        more = f", the {shown} most at stake shown" if len(rows) > shown else ""
+        print(f"  {when}: {len(rows)} contacts{more}")
+        for row in rows[:shown]:
             at = row.at.strftime("%H:%M") if row.at is not None else "--:--"
             about = f" ({row.detail})" if row.detail else ""
             print(
