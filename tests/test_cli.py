@@ -417,3 +417,19 @@ def test_presets_are_valid_configs() -> None:
         assert isinstance(preset(name), FileConfig)
     assert preset("taobao").orders.placed_at == "订单创建时间"
     assert preset("taobao").status_words["交易成功"] == "completed"
+
+
+def test_excel_ids_of_16_digits_have_lost_one_and_are_refused_empty_cells_are_missing() -> None:
+    pd = pytest.importorskip("pandas")
+    from custcare.errors import ColumnError
+    from custcare.io._read import _excel_ids
+
+    notes: list[str] = []
+    # Excel keeps 15 significant digits: 1234567890123456 comes back ...450.
+    with pytest.raises(ColumnError) as info:
+        _excel_ids(pd.Series([1234567890123450, 1001.0], dtype=object), "order_id", notes, "x")
+    assert (info.value.rule, info.value.rows) == ("id_stored_as_number", (0,))
+    kept = _excel_ids(
+        pd.Series([123456789012345, float("nan")], dtype=object), "order_id", notes, "x"
+    )
+    assert list(kept) == ["123456789012345", None]

@@ -292,3 +292,37 @@ def test_both_classifiers_satisfy_the_text_classifier_protocol(
     assert isinstance(combined, TextClassifier)
     with pytest.raises(TypeError, match="must be a str"):
         learned.classify_many(["ok", 3])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"weights": np.array([np.nan, 1.0, 2.0, 3.0])}, "finite"),
+        ({"weights": np.ones(3)}, "power of two"),
+        ({"weights": np.ones((2, 2))}, "power of two"),
+        ({"bias": np.array(np.inf)}, "bias"),
+        ({"lexicon_weight": np.array(-1.0)}, "lexicon_weight"),
+        ({"version": None}, "'version'"),
+    ],
+)
+def test_a_broken_model_file_is_refused_not_scored_as_nan(
+    change: dict[str, object], words: str
+) -> None:
+    import io
+
+    from custcare.errors import DataError
+    from custcare.text import load_complaint_model
+
+    arrays: dict[str, object] = {
+        "weights": np.ones(4),
+        "bias": np.array(0.5),
+        "lexicon_weight": np.array(1.0),
+        "version": np.array("t"),
+    }
+    arrays.update(change)
+    buffer = io.BytesIO()
+    np.savez(buffer, **{k: v for k, v in arrays.items() if v is not None})
+    with pytest.raises(DataError, match=words):
+        load_complaint_model(buffer.getvalue())
+    with pytest.raises(DataError, match="npz"):
+        load_complaint_model(b"not a model")

@@ -46,7 +46,7 @@ _TIME_SLOTS = (
     "first_response_at",
     "resolved_at",
 )
-_LARGEST_EXACT = 2**53  # a larger whole number stored as a float has lost digits
+_LARGEST_EXACT = 10**15  # Excel keeps 15 significant digits: a 16-digit number lost some
 
 
 def _pandas() -> Any:
@@ -233,10 +233,16 @@ def read_table(
     )
 
 
+def _is_nan(value: object) -> bool:
+    return isinstance(value, float) and value != value
+
+
 def _excel_ids(column: Any, name: str, notes: list[str], where: str) -> Any:
     """Ids of an Excel column as text; numbers that lost digits are refused."""
     values = column.to_numpy(dtype=object)
-    numeric = np.array([isinstance(v, int | float) and not isinstance(v, bool) for v in values])
+    numeric = np.array(
+        [isinstance(v, int | float) and not isinstance(v, bool) and not _is_nan(v) for v in values]
+    )  # an empty cell (NaN) is left to the missing-id rule
     if not numeric.any():
         return column.astype("string").astype(object).where(column.notna(), None)
     numbers = np.array([float(v) if n else 0.0 for v, n in zip(values, numeric, strict=True)])

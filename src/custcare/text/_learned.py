@@ -26,6 +26,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from custcare.errors import DataError
 from custcare.text._classifier import MAX_TEXT_CHARS, LexiconClassifier, Span, TextAnalysis
 from custcare.text._hashing import hash_ngrams, weight_sums
 from custcare.text._lexicon import CATEGORY_CODES, NONE
@@ -67,14 +68,42 @@ class ComplaintModel:
 
 
 def _read_model(data: bytes) -> ComplaintModel:
-    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-        weights = archive["weights"].astype(np.float32)
-        return ComplaintModel(
-            weights=weights,
-            bias=float(archive["bias"]),
-            lexicon_weight=float(archive["lexicon_weight"]),
-            version=str(archive["version"]),
+    """The weights of an ``.npz`` file, checked: a wrong file is an error, never NaN scores."""
+    names = ("weights", "bias", "lexicon_weight", "version")
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            fields = {k: archive[k] for k in names if k in archive.files}
+    except (OSError, ValueError) as exc:
+        raise DataError(f"complaint model: not an .npz file of weights ({exc})") from None
+    missing = [k for k in names if k not in fields]
+    if missing:
+        raise DataError(f"complaint model: the file has no {missing[0]!r} array")
+    raw = fields["weights"]
+    if raw.ndim != 1 or raw.dtype.kind != "f" or raw.size == 0 or raw.size & (raw.size - 1):
+        raise DataError(
+            "complaint model: weights must be one float per hash bucket, a power of two of "
+            f"them (got shape {raw.shape}, dtype {raw.dtype})"
         )
+    weights = raw.astype(np.float32)
+    if not np.isfinite(weights).all():
+        bad = np.flatnonzero(~np.isfinite(weights))
+        raise DataError(
+            f"complaint model: weights must be finite; {bad.size} are not (first bucket {bad[0]})"
+        )
+    scalars = {}
+    for name in ("bias", "lexicon_weight"):
+        value = fields[name]
+        if value.shape != () or value.dtype.kind not in "fi" or not np.isfinite(value):
+            raise DataError(f"complaint model: {name} must be one finite number")
+        scalars[name] = float(value)
+    if scalars["lexicon_weight"] < 0:
+        raise DataError("complaint model: lexicon_weight must be >= 0")
+    return ComplaintModel(
+        weights=weights,
+        bias=scalars["bias"],
+        lexicon_weight=scalars["lexicon_weight"],
+        version=str(fields["version"]),
+    )
 
 
 @cache
