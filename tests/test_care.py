@@ -1039,3 +1039,17 @@ def test_birthday_errors_keep_the_date_out_of_errors_and_json(nested: bool) -> N
     assert "13-45" not in info.value.json()
     assert "13-45" not in repr(info.value.errors())
     assert info.value.errors()[0]["loc"][-1] == "birthdays"
+
+
+def test_value_at_stake_refuses_values_outside_0_1_instead_of_clipping() -> None:
+    from custcare.care import value_at_stake
+    from custcare.errors import CustcareUsageError
+
+    with pytest.raises(CustcareUsageError, match="value"):
+        value_at_stake([7, 7], [5.0, 0.5], [0.0, 0.0], [False, False])
+    with pytest.raises(CustcareUsageError, match="value"):
+        value_at_stake([7], [float("inf")], [0.0], [False])
+    with pytest.raises(CustcareUsageError, match="risk"):
+        value_at_stake([7], [0.5], [-3.0], [False])
+    stake, _ = value_at_stake([7], [float("nan")], [float("nan")], [False])
+    assert stake.tolist() == [1.0]  # unknown counts as 0, as documented

@@ -925,3 +925,17 @@ def test_clv_margin_and_discount_are_checked_and_scale_the_value() -> None:
     for bad in ({"margin": 0.0}, {"margin": 1.5}, {"months": 0}, {"monthly_discount_rate": -0.1}):
         with pytest.raises(DataError):
             customer_lifetime_value(bg, gg, *args, **bad)  # type: ignore[arg-type]
+
+
+def test_clv_interval_is_undefined_where_the_standard_error_is_not_zero_width() -> None:
+    from custcare.churn import CustomerValue
+
+    v = CustomerValue(
+        value=np.array([10.0, 20.0]),
+        standard_error=np.array([1.0, np.nan]),
+        source=np.zeros(2, dtype=np.int64),
+        expected_order_value=np.array([5.0, 5.0]),
+    )
+    lower, upper = v.interval()
+    assert lower[0] == pytest.approx(10.0 - 1.96) and upper[0] == pytest.approx(11.96)
+    assert np.isnan(lower[1]) and np.isnan(upper[1])

@@ -92,7 +92,8 @@ def value_at_stake(
     satisfied customer brings about 4 new ones (DOMAIN.md, "Complaints"). So a
     complaint follow-up always comes before other care, as the seeds ask.
 
-    Unknown inputs (NaN) count as 0: no evidence of value or of risk.
+    Unknown inputs (NaN) count as 0: no evidence of value or of risk. Anything
+    else outside ``[0, 1]`` (infinity included) is refused, never clipped.
 
     Args:
         kind: Index into `ACTION_PRIORITY` per action.
@@ -103,14 +104,17 @@ def value_at_stake(
     Returns:
         ``(stake, reach)`` per action.
 
+    Raises:
+        CustcareUsageError: if a value or risk lies outside ``[0, 1]``.
+
     Examples:
         >>> stake, reach = value_at_stake([0, 7], [0.5, 1.0], [0.0, 1.0], [False, False])
         >>> stake.tolist(), reach.tolist()
         ([53.5, 4.0], [52.0, 0.0])
     """
     k = np.asarray(kind, dtype=np.int64)
-    v = np.clip(np.nan_to_num(np.asarray(value, dtype=np.float64)), 0.0, 1.0)
-    p = np.clip(np.nan_to_num(np.asarray(risk, dtype=np.float64)), 0.0, 1.0)
+    v = _unit_interval("value", np.asarray(value, dtype=np.float64))
+    p = _unit_interval("risk", np.asarray(risk, dtype=np.float64))
     happy = np.asarray(satisfied, dtype=np.bool_)
     reach = COMPLAINT_REACH * (k == _FOLLOW_UP) + REFERRALS_PER_SATISFIED * ((k == _CHECK) | happy)
     reach = reach.astype(np.float64)
@@ -534,8 +538,13 @@ def _per_customer(name: str, column: ArrayLike | None, n: int, default: float) -
     arr = np.asarray(column, dtype=np.float64).reshape(-1)
     if arr.shape[0] != n:
         raise _usage(f"{name} has {arr.shape[0]} entries, the plan {n} customers")
-    finite = arr[~np.isnan(arr)]
-    if finite.size and (finite.min() < 0.0 or finite.max() > 1.0):
+    return _unit_interval(name, arr)
+
+
+def _unit_interval(name: str, arr: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``arr`` with NaN (unknown) as 0; anything else outside ``[0, 1]`` is refused."""
+    known = arr[~np.isnan(arr)]
+    if known.size and (known.min() < 0.0 or known.max() > 1.0):
         raise _usage(f"{name} must lie in [0, 1] (NaN for unknown)")
     return np.nan_to_num(arr)
 

@@ -51,7 +51,8 @@ class CustomerValue:
             non-negative amounts).
         standard_error: Delta-method standard error of ``value`` from the fitted
             covariances; None when a model has no covariance (built with
-            ``from_params``).
+            ``from_params``); NaN for a customer where it is undefined (the value
+            has no derivative there), never 0.
         source: Index into `CLV_SOURCES` per customer: 0 = the spend model's expected
             order value, 1 = the caller's ``fallback_value`` (no finite model mean).
         expected_order_value: The order value used per customer.
@@ -70,7 +71,10 @@ class CustomerValue:
         """
         if self.standard_error is None:
             raise DataError("no standard error: a model was built without a fit (from_params)")
-        lower = np.maximum(self.value - z * self.standard_error, 0.0)
+        # NaN where the error is undefined: no interval, rather than a zero-width one.
+        with np.errstate(invalid="ignore"):
+            lower = np.fmax(self.value - z * self.standard_error, 0.0)
+        lower = np.where(np.isnan(self.standard_error), np.nan, lower)
         return lower, self.value + z * self.standard_error
 
 
@@ -236,5 +240,9 @@ def _delta_se(
         grads.append(margin * (vals[0] - vals[1]) / (2.0 * h * theta[j]))
     g = np.stack(grads, axis=-1)
     var = np.einsum("...i,ij,...j->...", g, cov, g)
-    # a customer on the edge of p x + q - 1 > 0 has no derivative: no error rather than NaN
-    return np.asarray(np.sqrt(np.where(np.isfinite(var), np.maximum(var, 0.0), 0.0)))
+    # Where the value has no derivative (a customer on the edge of p x + q - 1 > 0) or
+    # the quadratic form is clearly negative, the error is undefined: NaN, never a
+    # zero that would claim certainty. Rounding below zero counts as zero.
+    tol = 1e-9 * np.einsum("...i,ii,...i->...", np.abs(g), np.abs(cov), np.abs(g))
+    defined = np.isfinite(var) & (var >= -tol)
+    return np.asarray(np.where(defined, np.sqrt(np.maximum(var, 0.0)), np.nan))

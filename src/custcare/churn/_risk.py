@@ -757,9 +757,9 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
         if cfg.method == "bgnbd":
             due |= {"p_alive", "p_no_purchase", "expected_purchases"}
             if state is not None and state.gamma_gamma is not None:
+                # clv_standard_error may be NaN where it is undefined (no derivative):
+                # the result then says so rather than claiming an error of 0.
                 due |= {"expected_order_value", "predicted_value", "clv"}
-                if cfg.clv_uncertainty and _has_covariances(state):
-                    due.add("clv_standard_error")
         priced = bought & (c.unpriced == _PRICED)
         bad_rows = np.zeros(batch.n_customers, dtype=np.bool_)
         names = []
@@ -940,6 +940,8 @@ class ChurnRiskScorer(PopulationScorer[ChurnRiskConfig, ChurnRiskResult, ChurnRi
         if code == "churn.predicted_value":
             se = v["clv_standard_error"]
             pm = "" if se is None else f" +/- {se:.2f}"
+            if se is None and cfg.clv_uncertainty:
+                pm = " (its standard error is undefined for this customer)"
             return Reason(
                 code=code,
                 message=f"Predicted value over {days:.0f} days: {v['predicted_value']:.2f} "
