@@ -9,6 +9,12 @@ from custcare.batch._columns import (
     hash_text,
     to_epoch_seconds,
 )
+from custcare.batch._filter import (
+    AttributeRange,
+    FilterReport,
+    FilterResult,
+    PopulationFilter,
+)
 from custcare.batch._records import (
     DETAILED_RATINGS,
     NATURAL_MARKERS,
@@ -22,8 +28,12 @@ __all__ = [
     "MAX_CUSTOMER_UNITS",
     "NATURAL_MARKERS",
     "SECONDS_PER_DAY",
+    "AttributeRange",
     "CareRecords",
     "CustomerBatch",
+    "FilterReport",
+    "FilterResult",
+    "PopulationFilter",
     "from_histories",
     "hash_text",
     "records_from_histories",

@@ -1,5 +1,11 @@
 """Which complaint first: priority, respond-by deadline, first steps and the work queue."""
 
+from custcare.complaints._calendars import (
+    CalendarCoverageError,
+    CalendarSource,
+    HolidayCalendar,
+    china_calendar,
+)
 from custcare.complaints._features import CATEGORY_CODES, ComplaintFeatures
 from custcare.complaints._priority import (
     ComplaintPriority,
@@ -25,9 +31,12 @@ from custcare.complaints._sla import (
 __all__ = [
     "CATEGORY_CODES",
     "BusinessHours",
+    "CalendarCoverageError",
+    "CalendarSource",
     "ComplaintFeatures",
     "ComplaintPriority",
     "ComplaintPriorityScorer",
+    "HolidayCalendar",
     "Level",
     "PriorityArrays",
     "PriorityConfig",
@@ -41,6 +50,7 @@ __all__ = [
     "Step",
     "WorkQueue",
     "add_business_seconds",
+    "china_calendar",
     "priority_kernel",
     "rank_features",
     "rank_queue",

@@ -52,11 +52,22 @@ class SLATarget(BaseModel):
 
 
 class BusinessHours(BaseModel):
-    """Working hours on working days; holidays are skipped.
+    """Working hours on working days; holidays are skipped, make-up days worked.
+
+    A working day is a day of ``days`` that is not in ``holidays``, or a date in
+    ``workdays``: make-up working days (调休) such as Saturday 2026-05-09 in China,
+    worked in exchange for a longer holiday. A date in both lists is a
+    contradiction and fails validation; a workday that is already one of ``days``
+    changes nothing. Both lists hold only the dates you give: past the last year
+    they cover, only ``days`` count (see `custcare.complaints.china_calendar` for
+    filling them from a calendar package, which refuses years it has no data for).
 
     Examples:
         >>> BusinessHours(start=time(9), end=time(18), days=("Mon", "Tue")).seconds_per_day
         32400.0
+        >>> h = BusinessHours(workdays=(date(2026, 5, 9),))
+        >>> h.is_working_day(date(2026, 5, 9)), h.is_working_day(date(2026, 5, 10))
+        (True, False)
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -71,6 +82,9 @@ class BusinessHours(BaseModel):
         "Fri",
     )
     holidays: tuple[date, ...] = ()
+    workdays: tuple[date, ...] = Field(
+        default=(), description="Make-up working days (调休) outside ``days``, e.g. a Saturday."
+    )
 
     @model_validator(mode="after")
     def _valid(self) -> BusinessHours:
@@ -80,7 +94,20 @@ class BusinessHours(BaseModel):
             raise ValueError(f"end ({self.end}) must be after start ({self.start})")
         if not self.days:
             raise ValueError("days must name at least one working day")
+        both = sorted(set(self.holidays) & set(self.workdays))
+        if both:
+            shown = ", ".join(d.isoformat() for d in both[:3])
+            raise ValueError(
+                f"{len(both)} date(s) are both a holiday and a make-up working day "
+                f"({shown}): a day is one or the other"
+            )
         return self
+
+    def is_working_day(self, day: date) -> bool:
+        """Whether ``day`` is a working day (its weekday, holidays and make-up days)."""
+        if day in self.workdays:
+            return True
+        return _WEEKDAYS[day.weekday()] in self.days and day not in self.holidays
 
     @property
     def seconds_per_day(self) -> float:
@@ -231,23 +258,20 @@ def add_business_seconds(
     tod = local - day * 86400.0
     open_s, close_s = float(_seconds(hours.start)), float(_seconds(hours.end))
     per_day = close_s - open_s
-    holidays = np.array(sorted(hours.holidays), dtype="datetime64[D]")
-    mask = hours.weekmask
     days = day.astype("datetime64[D]")
-    is_work = np.is_busday(days, weekmask=mask, holidays=holidays)
+    calendar = _busday_calendar(hours, days, seconds, per_day)
+    is_work = np.is_busday(days, busdaycal=calendar)
     # Move the clock to the first working moment at or after start.
     before_open = is_work & (tod < open_s)
     after_close = ~is_work | (tod >= close_s)
     first_day = np.where(
         after_close,
-        np.busday_offset(days, 1, roll="forward", weekmask=mask, holidays=holidays)
-        if days.size
-        else days,
+        np.busday_offset(days, 1, roll="forward", busdaycal=calendar) if days.size else days,
         days,
     )
     first_day = np.where(
         ~is_work,
-        np.busday_offset(days, 0, roll="forward", weekmask=mask, holidays=holidays),
+        np.busday_offset(days, 0, roll="forward", busdaycal=calendar),
         first_day,
     )
     first_tod = np.where(after_close | before_open, open_s, tod)
@@ -255,9 +279,36 @@ def add_business_seconds(
     fits = seconds <= available
     rest = seconds - available
     extra_days = np.where(fits, 0, np.ceil(rest / per_day)).astype(np.int64)
-    due_day = np.busday_offset(
-        first_day, extra_days, roll="forward", weekmask=mask, holidays=holidays
-    )
+    due_day = np.busday_offset(first_day, extra_days, roll="forward", busdaycal=calendar)
     due_tod = np.where(fits, first_tod + seconds, open_s + rest - (extra_days - 1) * per_day)
     due_local = due_day.astype(np.int64).astype(np.float64) * 86400.0 + due_tod
     return _local_to_utc(due_local, zone)
+
+
+def _busday_calendar(
+    hours: BusinessHours,
+    days: NDArray[np.datetime64],
+    seconds: NDArray[np.float64],
+    per_day: float,
+) -> np.busdaycalendar:
+    """The working-day calendar for deadlines starting on ``days``.
+
+    Without make-up days this is numpy's weekmask with the holidays. numpy cannot
+    add a working day to a weekmask, so with make-up days every day is a weekday
+    and each non-working day in the span the deadlines can reach is a "holiday".
+    The span is bounded: each holiday takes away at most one working day, make-up
+    days only add, so ``needed + holidays + 1`` regular working days suffice.
+    """
+    holidays = np.array(sorted(hours.holidays), dtype="datetime64[D]")
+    if not hours.workdays or days.size == 0:
+        return np.busdaycalendar(weekmask=hours.weekmask, holidays=holidays)
+    finite = np.isfinite(seconds)
+    needed = int(np.ceil(np.max(seconds[finite]) / per_day)) if finite.any() else 0
+    per_week = len(set(hours.days))
+    spare = needed + len(hours.holidays) + 2
+    lo = days.min()
+    hi = days.max() + np.timedelta64(7 * (spare // per_week + 2), "D")
+    span = np.arange(lo, hi + np.timedelta64(1, "D"), dtype="datetime64[D]")
+    regular = np.is_busday(span, weekmask=hours.weekmask, holidays=holidays)
+    extra = np.isin(span, np.array(sorted(hours.workdays), dtype="datetime64[D]"))
+    return np.busdaycalendar(weekmask="1111111", holidays=span[~(regular | extra)])
