@@ -9,6 +9,7 @@ CustcareError
 │   ├── NaiveDatetimeError             a moment argument (``as_of``) has no time zone
 │   ├── NotYetCreatedError             a history cut before its customer existed
 │   ├── NotIdentifiableError           a model cannot be fitted on this data
+│   ├── CalendarCoverageError          a holiday package has no data for a year
 │   └── ConvergenceError               the optimiser did not converge
 ├── NotFittedError (ValueError, AttributeError)
 │                                      a population scorer or model used before fit
@@ -36,6 +37,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 __all__ = [
+    "CalendarCoverageError",
     "ColumnError",
     "ConvergenceError",
     "CustcareError",
@@ -347,3 +349,21 @@ def _rebuild_scoring_error(
     scorer: str, customer_id: str | None, code: ScoringErrorCode, detail: str, cause: str | None
 ) -> ScoringError:
     return ScoringError(scorer, customer_id, code, detail, cause=cause)
+
+
+class CalendarCoverageError(DataError):
+    """The calendar package has no data for a year asked for.
+
+    Attributes:
+        year: The first year not covered.
+        source: The package asked.
+    """
+
+    def __init__(self, year: int, source: str, detail: str) -> None:
+        super().__init__(
+            f"the {source} package has no holiday and make-up working day data for {year} "
+            f"({detail}); custcare will not assume that {year} has no holidays: upgrade "
+            f"{source}, or give BusinessHours(holidays=..., workdays=...) for {year} yourself"
+        )
+        self.year = year
+        self.source = source

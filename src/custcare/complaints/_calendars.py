@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any, Literal
 
 from custcare.complaints._sla import BusinessHours
-from custcare.errors import DataError
+from custcare.errors import CalendarCoverageError
 
 __all__ = ["CalendarCoverageError", "CalendarSource", "HolidayCalendar", "china_calendar"]
 
@@ -25,24 +25,6 @@ CalendarSource = Literal["chinese-calendar", "holidays"]
 """Which package fills the calendar."""
 
 _MODULES: dict[str, str] = {"chinese-calendar": "chinese_calendar", "holidays": "holidays"}
-
-
-class CalendarCoverageError(DataError):
-    """The calendar package has no data for a year asked for.
-
-    Attributes:
-        year: The first year not covered.
-        source: The package asked.
-    """
-
-    def __init__(self, year: int, source: str, detail: str) -> None:
-        super().__init__(
-            f"the {source} package has no holiday and make-up working day data for {year} "
-            f"({detail}); custcare will not assume that {year} has no holidays: upgrade "
-            f"{source}, or give BusinessHours(holidays=..., workdays=...) for {year} yourself"
-        )
-        self.year = year
-        self.source = source
 
 
 @dataclass(frozen=True)
