@@ -433,3 +433,19 @@ def test_excel_ids_of_16_digits_have_lost_one_and_are_refused_empty_cells_are_mi
         pd.Series([123456789012345, float("nan")], dtype=object), "order_id", notes, "x"
     )
     assert list(kept) == ["123456789012345", None]
+
+
+def test_times_with_their_own_offsets_read_as_instants_naive_beside_aware_refused() -> None:
+    pd = pytest.importorskip("pandas")
+    from custcare.errors import ColumnError
+    from custcare.io._read import _parse_times
+
+    # A shop in a zone with summer time writes +01:00 in winter and +02:00 in summer.
+    frame = pd.DataFrame({"t": ["2026-01-10T12:00+01:00", "2026-07-10T12:00+02:00", None]})
+    _parse_times(frame, ["t"], None, pd)
+    utc = [t.isoformat() for t in frame["t"].dropna()]
+    assert utc == ["2026-01-10T11:00:00+00:00", "2026-07-10T10:00:00+00:00"]
+    mixed = pd.DataFrame({"t": ["2026-01-10T12:00+01:00", "2026-07-10T12:00"]})
+    with pytest.raises(ColumnError) as info:
+        _parse_times(mixed, ["t"], None, pd)
+    assert (info.value.rule, info.value.rows) == ("mixed_time_zones", (1,))

@@ -328,18 +328,26 @@ def _parse_times(frame: Any, columns: Iterable[str], time_format: str | None, pd
             pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype)
         ):
             continue  # numbers stay refused by batch_from_frames (not_a_time)
-        given = series.notna() & (series.astype("string").str.strip() != "")
+        text = series.astype("string").str.strip()
+        given = series.notna() & (text != "")
+        cells = series.where(given, None)
         try:
+            parsed = pd.to_datetime(cells, format=time_format or "ISO8601", errors="coerce")
+        except (ValueError, TypeError):  # several offsets, or naive beside aware
+            # Every time with its own offset (a zone with summer time) names an exact
+            # instant: read them as UTC instants. Naive beside aware is ambiguous.
+            aware = text.str.contains(r"(?:Z|[+-]\d{2}:?\d{2})$", regex=True).fillna(False)
+            if not bool(aware[given].all()):
+                raise ColumnError(
+                    column,
+                    "mixed_time_zones",
+                    "times with and without a UTC offset; write them all in one way",
+                    rows=np.flatnonzero((given & ~aware).to_numpy()).tolist()[:20],
+                    n_rows=int((given & ~aware).sum()),
+                ) from None
             parsed = pd.to_datetime(
-                series.where(given, None), format=time_format or "ISO8601", errors="coerce"
+                cells, format=time_format or "ISO8601", errors="coerce", utc=True
             )
-        except (ValueError, TypeError):  # mixed offsets, or naive beside aware
-            raise ColumnError(
-                column,
-                "mixed_time_zones",
-                "times with different UTC offsets, or with and without one; write them all "
-                "in one way",
-            ) from None
         bad = (given & parsed.isna()).to_numpy()
         if bad.any():
             shown = f"format {time_format!r}" if time_format else "ISO 8601 (2026-05-09 14:30)"
