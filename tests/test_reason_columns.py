@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -140,3 +141,15 @@ def test_every_scorers_evidence_column_is_its_reasons_ids_in_order_once_each() -
             multi += sum(len(r.evidence) for r in report[name].reasons) > len(expected)
             assert tuple(cols[f"{name}.evidence"][i]) == tuple(expected), (name, i)
     assert multi > 0  # some record is cited by two reasons of one row
+
+
+@pytest.mark.parametrize("distinct", [3, 5000])
+def test_arrow_text_equals_pyarrows_own_conversion(distinct: int) -> None:
+    pa = pytest.importorskip("pyarrow")
+    from custcare.scoring._batch import arrow_text
+
+    rng = np.random.default_rng(distinct)
+    words = np.array([f"级别{i}" for i in range(distinct)])
+    values = words[rng.integers(0, distinct, 20_000)]
+    values[::7] = ""  # empty texts too
+    assert arrow_text(values).equals(pa.array(values.tolist(), type=pa.string()))
