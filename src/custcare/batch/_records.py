@@ -413,8 +413,7 @@ def records_from_histories(histories: Sequence[CustomerHistory]) -> CareRecords:
         >>> records.review_ids.size == sum(len(h.reviews) for h in shop.histories)
         True
     """
-    nan = np.nan
-    markers = frozenset(NATURAL_MARKERS)
+    nan, inf = np.nan, np.inf
     agents: list[str] = []
     marks: list[tuple[bool, ...]] = []
     since: list[list[float]] = []
@@ -429,25 +428,21 @@ def records_from_histories(histories: Sequence[CustomerHistory]) -> CareRecords:
     for row, h in enumerate(histories):
         c = h.customer
         agents.append(c.assigned_agent_id or "")
-        found = {t.lower() for t in c.tags}
-        found.update(k.lower() for k, v in c.attributes.items() if v is True)
-        hits = found & markers
-        marks.append(tuple(m in hits for m in NATURAL_MARKERS))
-        # Since when each marker is known: a dated tag from its date; an undated tag
-        # or an attribute from the customer's creation (as CustomerHistory.until).
+        # Which markers the customer has, and since when each is known: a dated tag
+        # from its date; an undated tag or an attribute set to True from the
+        # customer's creation (as CustomerHistory.until). inf: no such marker.
         created = c.created_at.timestamp()
-        known = dict.fromkeys(NATURAL_MARKERS, nan)
+        known = dict.fromkeys(NATURAL_MARKERS, inf)
         for tag in c.tags:
             m = tag.lower()
-            if m in markers:
+            if m in known:
                 at = c.tagged_at[tag].timestamp() if tag in c.tagged_at else created
-                known[m] = at if np.isnan(known[m]) else min(known[m], at)
+                known[m] = min(known[m], at)
         for key, value in c.attributes.items():
-            if value is True and key.lower() in markers:
-                known[key.lower()] = (
-                    created if np.isnan(known[key.lower()]) else min(known[key.lower()], created)
-                )
-        since.append([known[m] for m in NATURAL_MARKERS])
+            if value is True and key.lower() in known:
+                known[key.lower()] = min(known[key.lower()], created)
+        marks.append(tuple(known[m] < inf for m in NATURAL_MARKERS))
+        since.append([known[m] if known[m] < inf else nan for m in NATURAL_MARKERS])
         for r in h.reviews:
             d = r.detailed
             add_review(
