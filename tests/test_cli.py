@@ -82,7 +82,8 @@ def test_cdnow_sample_written_then_scored_to_excel_and_csv(
         code, out, _ = _run([*argv, "--timezone", "UTC", "--out", str(target)], capsys)
         assert code == 0, out
         assert "orders: 6,919 rows in; 6,919 counted, 0 not counted, 0 rejected" in out
-        assert f"Scored 2,357 customers as of 1998-06-30T23:59:59+00:00; wrote {name}" in out
+        assert "Scored 2,357 customers as of 1998-06-30T23:59:59+00:00" in out
+        assert f"Wrote {name}: 2,357 rows" in out
     excel = pd.read_excel(tmp_path / "scores.xlsx", engine="calamine", dtype=str)
     csv = pd.read_csv(tmp_path / "scores.csv", dtype=str, encoding="utf-8-sig")
     assert len(excel) == len(csv) == 2357
@@ -91,6 +92,53 @@ def test_cdnow_sample_written_then_scored_to_excel_and_csv(
     assert excel["churn.risk.band"].nunique() >= 3
     assert excel["churn.risk.reason_codes"].str.contains("churn.p_no_purchase").all()
     assert list(excel.columns) == list(csv.columns)
+
+
+def test_done_when_one_command_writes_excel_and_the_html_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15's done-when, with the CDNOW sample (the docs show master: same command)."""
+    pytest.importorskip("matplotlib")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = _run(["data", "cdnow", "--out", "cdnow.csv"], capsys)
+    assert code == 0
+    assert "--out scores.xlsx --out report.html" in out  # what to run next
+    argv = ["score", "cdnow.csv", "--preset", "cdnow", "--as-of", "1998-06-30"]
+    code, out, err = _run([*argv, "--out", "scores.xlsx", "--out", "report.html"], capsys)
+    assert code == 0, err
+    assert "Wrote scores.xlsx: 2,357 rows" in out
+    assert "Wrote report.html: the report, with panels for 50 customers" in out
+    excel = pd.read_excel("scores.xlsx", engine="calamine", dtype=str)
+    assert len(excel) == 2357
+    page = Path("report.html").read_text(encoding="utf-8")
+    assert page.count('<section class="customer"') == 50
+    assert page.count("data:image/png;base64,") == 4  # no complaints file: no queue plot
+    assert "The 50 customers most at stake of 2,357" in page
+    assert "No open complaints or recent negative reviews." in page
+    assert len(page) < 1_000_000
+    # a first panel's customer is in the Excel file, with the same churn band
+    first = page.split('<section class="customer" id="c-', 1)[1].split('"', 1)[0]
+    row = excel[excel["customer_id"] == first]
+    assert len(row) == 1
+    band = row["churn.risk.label_en"].iloc[0]
+    panel = page.split(f'id="c-{first}"', 1)[1].split("</section>", 1)[0]
+    assert f'<span class="en">{band}</span>' in panel
+
+
+def test_score_top_sets_the_panels_and_taobao_ids_are_hashed_in_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("matplotlib")
+    monkeypatch.chdir(tmp_path)
+    _taobao().to_csv("orders.csv", index=False)
+    argv = ["score", "orders.csv", "--preset", "taobao", "--as-of", AS_OF]
+    code, out, err = _run([*argv, "--churn-method", "gap", "--top", "2", "--out", "r.html"], capsys)
+    assert code == 0, err
+    assert "with panels for 2 customers" in out
+    page = Path("r.html").read_text(encoding="utf-8")
+    assert page.count('<section class="customer"') == 2
+    _no_personal_data(out, err, page)  # 买家会员名 are the customer ids: shown hashed
+    assert "3785512345678901234" in page  # order numbers are evidence ids, not personal
 
 
 # --- the Taobao/Tmall seller-centre export --------------------------------------------------
@@ -340,8 +388,9 @@ def test_queue_ranks_helpdesk_tickets_and_writes_the_work_list(
 @pytest.mark.parametrize(
     ("extra", "words"),
     [
-        (["--out", "r.html"], "the HTML report is not available yet"),
-        (["--out", "r.pdf"], "--out: write .csv, .parquet, .xlsx, .json, got 'r.pdf'"),
+        (["--out", "r.pdf"], "--out: write .csv, .parquet, .xlsx, .json, .html, got 'r.pdf'"),
+        (["--out", "s.csv", "--out", "./s.csv"], "--out s.csv is given twice"),
+        (["--top", "-3", "--out", "r.html"], "--top: must be between 0 and 10,000, got -3"),
         (["--timezone", "Mars/Olympus", "--out", "s.csv"], "unknown time zone 'Mars/Olympus'"),
         (["--as-of", "next week", "--out", "s.csv"], "--as-of: expected a date (2026-05-09)"),
         (["--preset", "none", "--out", "s.csv"], "invalid choice: 'none'"),
@@ -368,6 +417,26 @@ def test_option_mistakes_exit_2_with_a_message(
     assert code == 2
     assert words in err
     assert len(err) < 1500
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["queue", "t.csv", "--preset", "helpdesk", "--as-of", AS_OF, "--out", "q.html"],
+        ["data", "cdnow", "--out", "cdnow.html"],
+    ],
+)
+def test_only_score_writes_the_html_report(
+    argv: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _run(argv, capsys)
+    assert code == 2
+    assert "the HTML report comes from custcare score" in err
+    assert not list(tmp_path.iterdir())
 
 
 def test_a_file_without_a_mapping_or_zone_is_refused(

@@ -65,6 +65,7 @@ from custcare.loyalty import (
     customer_value_columns,
 )
 from custcare.models import ShopContext, StaffDeparture
+from custcare.report import DEFAULT_TOP, write_report
 from custcare.scoring import Pipeline, Progress, ProgressCallback, Report, ResultTable
 
 __all__ = ["MAX_CUSTOMERS", "MAX_SEED", "MIN_CUSTOMERS", "main"]
@@ -293,7 +294,9 @@ examples (示例):
   custcare demo
   custcare data cdnow --kind master --out cdnow.csv
       # 导出 CDNOW 交易数据 (export the CDNOW transactions)
-  custcare score cdnow.csv --preset cdnow --as-of 1998-06-30 --timezone UTC --out scores.xlsx
+  custcare score cdnow.csv --preset cdnow --as-of 1998-06-30 --out scores.xlsx \\
+      --out report.html
+      # 评分并生成 Excel 与 HTML 报告 (scores to Excel and the HTML report)
   custcare score 订单报表.csv --preset taobao --as-of 2026-05-09 --timezone Asia/Shanghai \\
       --out 客户评分.xlsx
       # 淘宝/天猫卖家中心订单导出 → 会员等级、流失风险与原因 (tiers, churn risk and cause)
@@ -362,7 +365,7 @@ def _score(args: argparse.Namespace) -> int:
     config = _config(args)
     zone = config.timezone or "UTC"
     as_of = as_of_moment(args.as_of, zone)
-    out = check_output(args.out)
+    outs = _outputs(args.out)
     orders = _source(args.orders, "ORDERS")
     reviews = _source(args.reviews, "--reviews")
     complaints = _source(args.complaints, "--complaints")
@@ -380,12 +383,41 @@ def _score(args: argparse.Namespace) -> int:
         ]
     ).fit(loaded.batch, as_of=as_of, progress=_Bar("fit"))
     table = pipeline.run(loaded.batch, as_of=as_of, progress=_Bar("score"))
-    rows = write_table(table, out)
-    print(f"Scored {rows:,} customers as of {as_of.isoformat()}; wrote {out.name}")
+    print(f"Scored {len(table):,} customers as of {as_of.isoformat()}")
+    for out in outs:
+        if out.suffix.lower() == ".html":
+            write_report(table, out, top=args.top, hash_ids=config.personal_ids)
+            shown = min(args.top, len(table))
+            print(f"Wrote {out.name}: the report, with panels for {shown:,} customers")
+        else:
+            rows = write_table(table, out)
+            print(f"Wrote {out.name}: {rows:,} rows")
     return 0
 
 
+def _outputs(paths: Sequence[str]) -> list[Path]:
+    """The ``--out`` files, each checked before any work; the same file twice is refused."""
+    outs = [check_output(p) for p in paths]
+    seen: set[Path] = set()
+    for out in outs:
+        key = out.resolve()
+        if key in seen:
+            raise _OptionError(f"--out {out.name} is given twice")
+        seen.add(key)
+    return outs
+
+
+def _not_html(path: str | None, what: str) -> None:
+    """The HTML report is made from scores: ``queue`` and ``data`` refuse ``.html``."""
+    if path is not None and Path(path).suffix.lower() == ".html":
+        raise _OptionError(
+            f"--out {Path(path).name}: the HTML report comes from custcare score; "
+            f"write {what} as .csv, .parquet, .xlsx or .json"
+        )
+
+
 def _queue_command(args: argparse.Namespace) -> int:
+    _not_html(args.out, "the queue")
     config = _config(args)
     zone = config.timezone or "UTC"
     as_of = as_of_moment(args.as_of, zone)
@@ -430,6 +462,7 @@ def _load(
 
 
 def _data(args: argparse.Namespace) -> int:
+    _not_html(args.out, "the data set")
     out = check_output(args.out)
     data = load_cdnow(args.kind)
     columns = data.columns()
@@ -441,7 +474,7 @@ def _data(args: argparse.Namespace) -> int:
     )
     print(
         f"Score it: custcare score {out.name} --preset cdnow --as-of 1998-06-30 "
-        "--timezone UTC --out scores.xlsx"
+        "--out scores.xlsx --out report.html"
     )
     return 0
 
@@ -513,7 +546,19 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--reviews", metavar="FILE", help="a reviews file (needs [reviews] mapping)")
     score.add_argument("--complaints", metavar="FILE", help="a complaints file")
     score.add_argument(
-        "--out", required=True, metavar="FILE", help="scores.csv, .parquet, .xlsx or .json"
+        "--out",
+        required=True,
+        action="append",
+        metavar="FILE",
+        help="scores.csv, .parquet, .xlsx or .json, or report.html (the HTML report); "
+        "give --out again to write several files from one run",
+    )
+    score.add_argument(
+        "--top",
+        type=_whole(0, 10_000),
+        default=DEFAULT_TOP,
+        help=f"customers with a panel in the HTML report, most at stake first "
+        f"(default {DEFAULT_TOP})",
     )
     score.add_argument(
         "--churn-method",

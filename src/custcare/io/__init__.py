@@ -5,7 +5,7 @@ pandas (``pip install 'custcare[files]'``) and hands the tables to
 `custcare.frames.batch_from_frames`; the core never imports it. `FileConfig` maps
 your column names (from TOML or YAML with `load_config`, or a preset: `PRESETS`),
 `load_files` gives a `CustomerBatch` with its load report, `write_table` writes
-the result table.
+the result table, `write_report` its HTML report (`custcare.report`).
 """
 
 from custcare.io._config import (
@@ -29,6 +29,7 @@ from custcare.io._read import (
     read_table,
 )
 from custcare.io._write import OUTPUT_SUFFIXES, check_output, queue_columns, write_table
+from custcare.report import render_report, write_report
 
 __all__ = [
     "CSV_SUFFIXES",
@@ -50,5 +51,7 @@ __all__ = [
     "preset",
     "queue_columns",
     "read_table",
+    "render_report",
+    "write_report",
     "write_table",
 ]

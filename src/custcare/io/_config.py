@@ -51,6 +51,9 @@ class FileConfig(BaseModel):
         sheet: The Excel sheet to read (name); None reads the first.
         optional_columns: Mapped columns a file may lack: such a column is then
             not read (and a note says so); any other missing column is an error.
+        personal_ids: True when the customer ids are personal data (a buyer's
+            member name, a phone number): the HTML report then shows a short hash
+            of each id instead (``custcare.report.render_report(hash_ids=True)``).
 
     Examples:
         >>> config = FileConfig(orders={"customer_id": "user", "placed_at": "paid",
@@ -71,6 +74,7 @@ class FileConfig(BaseModel):
     time_format: str | None = None
     sheet: str | None = None
     optional_columns: tuple[str, ...] = ()
+    personal_ids: bool = False
 
 
 TAOBAO_STATUS_WORDS: Mapping[str, OrderStatus] = {
@@ -97,6 +101,7 @@ _TAOBAO = FileConfig(
     status_words=dict(TAOBAO_STATUS_WORDS),
     currency="CNY",
     timezone="Asia/Shanghai",
+    personal_ids=True,  # 买家会员名 is the buyer's chosen name
 )
 
 _HELPDESK = FileConfig(

@@ -1,4 +1,4 @@
-"""Results out: a result table or a work queue as CSV, Parquet, Excel or JSON."""
+"""Results out: a result table or a work queue as CSV, Parquet, Excel or JSON; the HTML report."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from custcare.scoring import ResultTable
 
 __all__ = ["OUTPUT_SUFFIXES", "check_output", "queue_columns", "write_table"]
 
-OUTPUT_SUFFIXES = (".csv", ".parquet", ".xlsx", ".json")
-"""The output formats, by file suffix."""
+OUTPUT_SUFFIXES = (".csv", ".parquet", ".xlsx", ".json", ".html")
+"""The output formats, by file suffix (``.html``: the report of a result table)."""
 
 _EXCEL_ROWS = 1_048_575  # below the header row
 _LISTS = (list, tuple, np.ndarray)
@@ -25,20 +25,16 @@ def check_output(path: str | Path) -> Path:
     """The output path, checked before any work: a known suffix and an existing folder.
 
     Raises:
-        CustcareUsageError: for another suffix (``.html`` is not written yet) or a
-            missing folder.
+        CustcareUsageError: for another suffix or a missing folder.
 
     Examples:
         >>> check_output("scores.xlsx").suffix
         '.xlsx'
+        >>> check_output("report.html").name
+        'report.html'
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix in {".html", ".htm"}:
-        raise CustcareUsageError(
-            "--out: the HTML report is not available yet; write .csv, .parquet, .xlsx or .json",
-            code="bad_argument",
-        )
     if suffix not in OUTPUT_SUFFIXES:
         raise CustcareUsageError(
             f"--out: write {', '.join(OUTPUT_SUFFIXES)}, got {path.name!r}", code="bad_argument"
@@ -63,17 +59,31 @@ def _flat(frame: Any) -> Any:
 def write_table(data: ResultTable | Mapping[str, Any] | Any, path: str | Path) -> int:
     """Write a `ResultTable` (or columns by name, or a DataFrame) to ``path``; returns rows.
 
-    The format follows the suffix (`OUTPUT_SUFFIXES`).
+    The format follows the suffix (`OUTPUT_SUFFIXES`). ``.html`` writes the report of
+    a `ResultTable` with `custcare.report.write_report` (its defaults: the plots, the
+    50 customers most at stake, the complaint queue); only a result table makes one.
 
     CSV is UTF-8 with a byte-order mark (Excel opens Chinese text right); in CSV
     and Excel, reason codes and evidence are joined by ``"; "``; Parquet and JSON
     keep them as lists. Ids stay text in every format.
 
     Raises:
-        CustcareUsageError: for an unknown suffix, or more rows than Excel holds.
+        CustcareUsageError: for an unknown suffix, more rows than Excel holds, or
+            ``.html`` for anything but a `ResultTable`.
     """
     path = check_output(path)
     suffix = path.suffix.lower()
+    if suffix == ".html":
+        if not isinstance(data, ResultTable):
+            raise CustcareUsageError(
+                f"--out {path.name}: the HTML report is made from scores (custcare score); "
+                "write this table as .csv, .parquet, .xlsx or .json",
+                code="bad_argument",
+            )
+        from custcare.report import write_report
+
+        write_report(data, path)
+        return len(data)
     if isinstance(data, ResultTable):
         if suffix == ".parquet":
             import pyarrow.parquet as pq
