@@ -280,3 +280,20 @@ def test_write_report_and_write_table_write_the_page(tmp_path: Path) -> None:
         write_table({"a": [1]}, tmp_path / "x.html")
     with pytest.raises(CustcareUsageError, match="does not exist"):
         write_report(_shop_table(), tmp_path / "no" / "r.html")
+
+
+# --- the guide -----------------------------------------------------------------------------
+
+GUIDE = Path(__file__).parent.parent / "docs" / "guides" / "html-report.md"
+
+
+def test_the_guides_code_runs_and_its_screenshot_is_small() -> None:
+    text = GUIDE.read_text(encoding="utf-8")
+    code = "\n".join(re.findall(r"```python\n(.*?)```", text, re.S))
+    namespace: dict[str, object] = {"__name__": "guide"}
+    exec(compile(code, str(GUIDE), "exec"), namespace)
+    assert str(namespace["page"]).count('<section class="customer"') == 20
+    shot = GUIDE.parent / "report-screenshot.png"
+    assert "(report-screenshot.png)" in text
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert shot.stat().st_size < 200_000

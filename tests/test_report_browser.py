@@ -140,7 +140,7 @@ def test_report_renders_in_chromium(browser: Any, report: Path) -> None:
     assert visit.outside_requests == []
     assert {u.split(":", 1)[0] for u in visit.requests} <= {"file", "data"}
     if os.environ.get("CUSTCARE_UPDATE_SCREENSHOT") == "1":
-        page.set_viewport_size({"width": 1100, "height": 760})
+        page.set_viewport_size({"width": 1100, "height": 620})
         page.goto(report.as_uri() + "#customers")
         page.screenshot(path=str(SCREENSHOT))
     page.close()
