@@ -206,12 +206,24 @@ class Lexicon(BaseModel):
         categories: Category code (or ``"none"``) to ``{term: weight}``. Terms under
             ``"none"`` are praise and questions: they add weight to ``none``.
         signals: Signal code to ``{term: weight}``.
+        guards: Words that contain a term but mean something else (``坑洼``, a
+            pothole, holds ``坑``; ``问题不大`` holds ``问题``). Matching takes the
+            longest word at each place, so a guard found there hides the shorter
+            term and counts for nothing. A guard that is also a term of any
+            compiled lexicon is ignored: terms win.
 
     Example:
         >>> lex = Lexicon(schema_version=1, language="en",
         ...               categories={"long_wait": {"queue for ages": 3}})
         >>> lex.categories["long_wait"]
         {'queue for ages': 3.0}
+        >>> guarded = Lexicon(schema_version=1, language="zh",
+        ...                   signals={"anger": {"坑": 2}}, guards=("坑洼",))
+        >>> compiled = CompiledLexicon([guarded])
+        >>> [t.term for _, _, t in compiled.matches("路上坑洼多，这家店真坑") if t]
+        ['坑洼', '坑']
+        >>> compiled.lookup("坑洼").entries
+        ()
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -222,6 +234,7 @@ class Lexicon(BaseModel):
     negation: NegationRules | None = None
     categories: dict[CategoryCode, TermWeights] = Field(default_factory=dict)
     signals: dict[SignalCode, TermWeights] = Field(default_factory=dict)
+    guards: Phrases = ()
 
     def terms(self) -> Iterable[tuple[TermCode, str, float]]:
         """Every ``(code, term, weight)`` of this lexicon, categories first.
@@ -487,6 +500,12 @@ class CompiledLexicon:
                 if folded in disabled:
                     continue
                 weights.setdefault(folded, {})[code] = weight
+        guards = {
+            folded
+            for lexicon in lexicons
+            for guard in lexicon.guards
+            if (folded := normalise(guard)) not in weights and folded not in disabled
+        }
         self._exact: dict[str, CompiledTerm] = {}
         self._stems: dict[str, CompiledTerm] = {}
         for term, by_code in weights.items():
@@ -501,9 +520,14 @@ class CompiledLexicon:
                 self._stems[term[:-1]] = compiled
             else:
                 self._exact[term] = compiled
+        for guard in guards:
+            # No entries and no negation scope: found, it hides shorter terms, nothing more.
+            target = self._stems if guard.endswith(_STAR) else self._exact
+            target[guard.removesuffix(_STAR)] = CompiledTerm(guard, (), None)
         self._stem_lengths = sorted({len(s) for s in self._stems}, reverse=True)
-        words = [t for t in weights if t[0] in _ASCII_ALNUM]
-        others = [t for t in weights if t[0] not in _ASCII_ALNUM]
+        found = [*weights, *guards]
+        words = [t for t in found if t[0] in _ASCII_ALNUM]
+        others = [t for t in found if t[0] not in _ASCII_ALNUM]
         self._others: re.Pattern[str] | None = (
             re.compile(_dispatch_regex(others)) if others else None
         )
@@ -522,7 +546,7 @@ class CompiledLexicon:
 
     @property
     def size(self) -> int:
-        """How many distinct (folded) terms the lexicons hold.
+        """How many distinct (folded) terms and guards the lexicons hold.
 
         Example:
             >>> CompiledLexicon([load_lexicon("common")]).size > 10

@@ -11,8 +11,13 @@ Folding, per character:
    become unified ones). When NFKC would turn one character into several (``ﬁ``
    into ``fi``, ``㈱`` into ``(株)``), the character is kept as it is.
 2. Lower case, again only when that gives one character.
-3. Traditional to simplified Chinese, with a small built-in table covering the
-   characters of the built-in lexicons (``貴`` → ``贵``, ``態`` → ``态``, ``貨`` → ``货``).
+3. Traditional (and Hong Kong and Taiwan variant) Chinese to simplified, one
+   character to one character (``貴`` → ``贵``, ``裡`` → ``里``, ``冇`` → ``没``): the
+   4,111 pairs of ``data/traditional.tsv``, built from OpenCC's character
+   dictionaries by ``training/build_fold_table.py``. Characters that are also
+   ordinary simplified characters are left alone, so simplified text never changes;
+   words that differ beyond their characters (``的士`` / ``出租车``) are the
+   lexicons' business.
 4. Typographic apostrophes (``’``, ``‘``, ``‛``, ``′``, `````) become ``'``.
 """
 
@@ -22,6 +27,7 @@ import re
 import sys
 import unicodedata
 from functools import lru_cache
+from importlib import resources
 from typing import Literal
 
 __all__ = ["Language", "detect_language", "normalise"]
@@ -29,24 +35,6 @@ __all__ = ["Language", "detect_language", "normalise"]
 Language = Literal["zh", "en", "mixed", "unknown"]
 """The language of a text: Chinese, English, both, or neither (empty, emoji only)."""
 
-# Traditional characters and their simplified forms, position by position. It covers
-# every character of the built-in Chinese lexicon that has a different traditional form
-# (with variants such as 裏/裡 and 綫/線), generated once from a public character table
-# and checked by hand; a traditional character with several simplified forms is left out.
-_TRADITIONAL = (
-    "並乾亂來係個們傢傳傷僅價償優兌內兩冇別刪剛創劃勁動務協卻員問喪嗎嗬嘔噁噓噹囂國圍圖報場壞夠媽實寫寶專對屬師幫幹幾廣張彆後"
-    "徑從復恥惡惱愛態憂憤應換損摺擊數斷於時會東條業極標樣機橫檯權歡殘氣決沒淨減滾滿漲瀉為無煙煩熱燒燙爛現瑪異當癡發監瞭禮稱穩"
-    "範約紅結絕給經綫維網線緣編縫縮繫纔罵聯職聽脅脫腦腫膠臉臥臨臺與舉舊萬著薦處虛號蠻衝衹裏裝裡製複視觸記訛訴詐評詞詢話誇認語"
-    "誣誤說調諉請論諾謊講謝謠證識譜變讓讚谘豈貓負貨責貴買費賠賣質賬賴購贈贊車輪轉迴這進運過違遞適遲遺還邊醫銹錄錢錯鏽長門開間"
-    "閤闆陰陽隊際險隱隻雜雞離難電靈韆響頁項預頭題額顧顯颱颳駡騙體髮魯鮮鴿鷄麵麼麽點黨黴齣"
-)
-_SIMPLIFIED = (
-    "并干乱来系个们家传伤仅价偿优兑内两没别删刚创划劲动务协却员问丧吗呵呕恶嘘当嚣国围图报场坏够妈实写宝专对属师帮干几广张别后"
-    "径从复耻恶恼爱态忧愤应换损折击数断于时会东条业极标样机横台权欢残气决没净减滚满涨泻为无烟烦热烧烫烂现玛异当痴发监了礼称稳"
-    "范约红结绝给经线维网线缘编缝缩系才骂联职听胁脱脑肿胶脸卧临台与举旧万着荐处虚号蛮冲只里装里制复视触记讹诉诈评词询话夸认语"
-    "诬误说调诿请论诺谎讲谢谣证识谱变让赞咨岂猫负货责贵买费赔卖质账赖购赠赞车轮转回这进运过违递适迟遗还边医锈录钱错锈长门开间"
-    "合板阴阳队际险隐只杂鸡离难电灵千响页项预头题额顾显台刮骂骗体发鲁鲜鸽鸡面么么点党霉出"
-)
 _APOSTROPHES = "’‘‛′`"
 
 # Unicode has no compatibility decompositions or case mappings above this code point.
@@ -57,6 +45,17 @@ _COMMON_BLOCKS = (range(0x0250), range(0x2000, 0xA000), range(0xFF00, 0xFFF0))
 _HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
 _LATIN_WORD = re.compile("[a-z]+")
 _MIXED_SHARE = 0.3
+
+
+def _traditional_pairs() -> dict[str, str]:
+    # Package data, read like the lexicon files; "#" lines are the file's provenance.
+    text = resources.files("custcare.text").joinpath("data/traditional.tsv").read_text("utf-8")
+    pairs: dict[str, str] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            traditional, simplified = line.split("\t")
+            pairs[traditional] = simplified
+    return pairs
 
 
 def _fold_char(char: str) -> str:
@@ -94,7 +93,7 @@ def fold_table() -> dict[int, str]:
         folded = _fold_char(char)
         if folded != char:
             table[code] = folded
-    simplified = dict(zip(_TRADITIONAL, _SIMPLIFIED, strict=True))
+    simplified = _traditional_pairs()
     for code, folded in list(table.items()):
         table[code] = simplified.get(folded, folded)
     for traditional, simple in simplified.items():
