@@ -445,7 +445,7 @@ def test_a_file_without_a_mapping_or_zone_is_refused(
     orders = tmp_path / "orders.csv"
     _plain_orders().to_csv(orders, index=False)
     code, _, err = _run(["score", str(orders), "--as-of", AS_OF, "--out", "s.csv"], capsys)
-    assert code == 2 and "--preset taobao|helpdesk|cdnow or --config" in err
+    assert code == 2 and "--preset taobao|helpdesk|cdnow|reviews or --config" in err
     config = tmp_path / "c.toml"
     config.write_text(_TOML.replace('timezone = "Asia/Shanghai"\n', ""), encoding="utf-8")
     argv = ["score", str(orders), "--config", str(config), "--as-of", AS_OF, "--out", "s.csv"]

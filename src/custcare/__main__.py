@@ -323,7 +323,8 @@ def _config(args: argparse.Namespace) -> FileConfig:
         config = base
     else:
         raise _OptionError(
-            "say how to read the file: --preset taobao|helpdesk|cdnow or --config custcare.toml"
+            "say how to read the file: --preset taobao|helpdesk|cdnow|reviews or --config "
+            "custcare.toml"
         )
     changes = {
         key: value
@@ -369,7 +370,8 @@ def _score(args: argparse.Namespace) -> int:
     orders = _source(args.orders, "ORDERS")
     reviews = _source(args.reviews, "--reviews")
     complaints = _source(args.complaints, "--complaints")
-    loaded = _load(orders, config, zone, reviews, complaints, args.on_error)
+    customers = _source(args.customers, "--customers")
+    loaded = _load(orders, config, zone, reviews, complaints, args.on_error, customers)
     _show_load(loaded)
     currency = config.currency or loaded.batch.currency
     pipeline = Pipeline(
@@ -447,6 +449,7 @@ def _load(
     reviews: Source | None,
     complaints: Source | None,
     on_error: str,
+    customers: Source | None = None,
 ) -> Loaded:
     with tqdm(total=1, desc="read", file=sys.stderr, disable=None) as bar:
         loaded = load_files(
@@ -455,6 +458,7 @@ def _load(
             timezone=zone,
             reviews=reviews,
             complaints=complaints,
+            customers=customers,
             on_error=on_error,
         )
         bar.update(1)
@@ -545,6 +549,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     score.add_argument("--reviews", metavar="FILE", help="a reviews file (needs [reviews] mapping)")
     score.add_argument("--complaints", metavar="FILE", help="a complaints file")
+    score.add_argument(
+        "--customers",
+        metavar="FILE",
+        help="a customers file: when each customer was created (needs [customers] mapping)",
+    )
     score.add_argument(
         "--out",
         required=True,

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from custcare.errors import CustcareUsageError
-from custcare.frames import ComplaintColumns, OrderColumns, ReviewColumns
+from custcare.frames import ComplaintColumns, CustomerColumns, OrderColumns, ReviewColumns
 from custcare.models import OrderStatus
 
 __all__ = [
@@ -39,6 +39,9 @@ class FileConfig(BaseModel):
         orders: The orders table's columns (`custcare.frames.OrderColumns`).
         reviews: The reviews table's columns, if you give one.
         complaints: The complaints table's columns, if you give one.
+        customers: The customers table's columns (`custcare.frames.CustomerColumns`:
+            id, created_at, optional assigned_agent and tags), if you give one;
+            without it each customer is created at their first order.
         status_words: Your order status words, each to an `OrderStatus` code
             (beside `custcare.frames.STATUS_WORDS`, which are always read).
         timezone: The IANA zone of naive times (e.g. ``"Asia/Shanghai"``); the
@@ -67,6 +70,7 @@ class FileConfig(BaseModel):
     orders: OrderColumns
     reviews: ReviewColumns | None = None
     complaints: ComplaintColumns | None = None
+    customers: CustomerColumns | None = None
     status_words: dict[str, OrderStatus] = {}
     timezone: str | None = None
     currency: str | None = None
@@ -138,7 +142,42 @@ _CDNOW = FileConfig(
     timezone="UTC",
 )
 
-PRESETS: Mapping[str, FileConfig] = {"taobao": _TAOBAO, "helpdesk": _HELPDESK, "cdnow": _CDNOW}
+_REVIEWS = FileConfig(
+    orders=OrderColumns(
+        order_id="order_id",
+        customer_id="customer_id",
+        placed_at="placed_at",
+        total="total",
+        status="status",
+    ),
+    reviews=ReviewColumns(
+        id="review_id",
+        customer_id="customer_id",
+        posted_at="posted_at",
+        rating="rating",
+        order_id="order_id",
+        text="text",
+        seller_replied_at="seller_replied_at",
+        revised_rating="revised_rating",
+        revised_at="revised_at",
+    ),
+    customers=CustomerColumns(id="customer_id", created_at="created_at"),
+    optional_columns=(
+        "status",
+        "order_id",
+        "text",
+        "seller_replied_at",
+        "revised_rating",
+        "revised_at",
+    ),
+)
+
+PRESETS: Mapping[str, FileConfig] = {
+    "taobao": _TAOBAO,
+    "helpdesk": _HELPDESK,
+    "cdnow": _CDNOW,
+    "reviews": _REVIEWS,
+}
 """The built-in configs by name:
 
 * ``taobao``: the Taobao/Tmall seller-centre order export (订单报表). 订单编号 ->
@@ -152,6 +191,11 @@ PRESETS: Mapping[str, FileConfig] = {"taobao": _TAOBAO, "helpdesk": _HELPDESK, "
   reopens``; orders in the plain ``order_id, customer_id, placed_at, total`` layout.
 * ``cdnow``: the CDNOW transactions as ``custcare data cdnow`` writes them
   (``customer_id, date, quantity, amount``), dollars, dates in UTC.
+* ``reviews``: a shop's own export of three plain tables: orders ``order_id,
+  customer_id, placed_at, total`` (and ``status`` if present), reviews
+  ``review_id, customer_id, posted_at, rating`` (1..5; and ``order_id, text,
+  seller_replied_at, revised_rating, revised_at`` if present) and customers
+  ``customer_id, created_at``. No zone or currency: state them.
 """
 
 
@@ -196,7 +240,7 @@ def load_config(path: str | Path, *, base: FileConfig | None = None) -> FileConf
     r"""Read a `FileConfig` from a ``.toml`` file (or ``.yaml``/``.yml`` with PyYAML).
 
     The file's top-level keys are `FileConfig`'s fields; tables ``[orders]``,
-    ``[reviews]``, ``[complaints]`` and ``[status_words]`` map your column names
+    ``[reviews]``, ``[complaints]``, ``[customers]`` and ``[status_words]`` map your column names
     and status words. With ``base`` (a preset), the file's keys replace the
     preset's, table by table.
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 
 from custcare.batch import CustomerBatch
-from custcare.errors import ColumnError, CustcareUsageError
+from custcare.errors import ColumnError, CustcareUsageError, DataError
 from custcare.frames import LoadReport, batch_from_frames
 from custcare.io._config import FileConfig
 
@@ -45,6 +45,7 @@ _TIME_SLOTS = (
     "promised_by",
     "first_response_at",
     "resolved_at",
+    "created_at",
 )
 _LARGEST_EXACT = 10**15  # Excel keeps 15 significant digits: a 16-digit number lost some
 
@@ -281,8 +282,16 @@ def _sql_file(path: Path, suffix: str, table: str, pd: Any) -> Any:
             raise CustcareUsageError(
                 "a .duckdb file needs duckdb: pip install duckdb", code="bad_argument"
             ) from None
-        with duckdb.connect(str(path), read_only=True) as con:
-            return con.execute(f'SELECT * FROM "{table}"').df()
+        try:
+            con: Any = duckdb.connect(str(path), read_only=True)
+            try:
+                return con.execute(f'SELECT * FROM "{table}"').df()
+            finally:
+                con.close()
+        except duckdb.Error as exc:  # not a DuckDB file, no such table
+            raise DataError(
+                f"{path.name}::{table}: cannot read the table ({_first_line(exc, None)})"
+            ) from None
     import sqlite3
 
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -297,6 +306,12 @@ def _sql_file(path: Path, suffix: str, table: str, pd: Any) -> Any:
         con.close()
 
 
+def _first_line(exc: BaseException, secret: str | None) -> str:
+    """An error's first line, at most 200 characters, with any password blanked."""
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    return text.replace(secret, "***") if secret else text
+
+
 def _sql_url(source: Source, pd: Any) -> Any:
     if source.table is None:
         raise CustcareUsageError(
@@ -309,9 +324,30 @@ def _sql_url(source: Source, pd: Any) -> Any:
             "a database URL needs sqlalchemy (and its driver): pip install sqlalchemy",
             code="bad_argument",
         ) from None
-    engine = sqlalchemy.create_engine(source.path)
+    try:
+        secret = sqlalchemy.engine.make_url(source.path).password
+    except sqlalchemy.exc.ArgumentError:
+        raise CustcareUsageError(
+            f"{source.name}: not a database URL (dialect+driver://user@host/db::TABLE)",
+            code="bad_argument",
+        ) from None
+    try:
+        engine = sqlalchemy.create_engine(source.path)
+    except (ImportError, sqlalchemy.exc.NoSuchModuleError) as exc:
+        raise CustcareUsageError(
+            f"{source.name}: the database driver is not installed "
+            f"({_first_line(exc, str(secret) if secret else None)})",
+            code="bad_argument",
+        ) from None
     try:
         return pd.read_sql_table(source.table, engine)
+    except ValueError as exc:  # pandas: no such table
+        raise DataError(
+            f"{source.name}: cannot read the table ({_first_line(exc, None)})"
+        ) from None
+    except sqlalchemy.exc.SQLAlchemyError as exc:  # cannot connect, no permission, ...
+        detail = _first_line(getattr(exc, "orig", None) or exc, str(secret) if secret else None)
+        raise DataError(f"{source.name}: cannot read the database ({detail})") from None
     finally:
         engine.dispose()
 
@@ -436,9 +472,14 @@ def load_files(
     timezone: str,
     reviews: Source | None = None,
     complaints: Source | None = None,
+    customers: Source | None = None,
     on_error: str = "raise",
 ) -> Loaded:
-    """Read the orders file (and reviews, complaints) into a batch, by ``config``.
+    """Read the orders file (and reviews, complaints, customers) into a batch, by ``config``.
+
+    A customers table (``config.customers``) gives each customer's creation time
+    (and owner, tags); every customer of the orders, reviews and complaints must be
+    in it. Without one, each customer is created at their first order.
 
     Without an orders file (``orders=None``, for the complaint queue), the batch
     has no orders and its customers are those of the complaints, each created at
@@ -469,6 +510,12 @@ def load_files(
             "--preset helpdesk)",
             code="bad_argument",
         )
+    if customers is not None and config.customers is None:
+        raise CustcareUsageError(
+            "a customers file needs a [customers] column mapping in the config (id, "
+            "created_at), or --preset reviews",
+            code="bad_argument",
+        )
     if orders is None and (complaints is None or config.complaints is None):
         raise CustcareUsageError(
             "without an orders file, give a complaints file", code="bad_argument"
@@ -485,8 +532,13 @@ def load_files(
         extra["complaints"], extra["complaint_columns"] = _read(
             complaints, config.complaints, config, pd, notes
         )
+    if customers is not None and config.customers is not None:
+        extra["customers"], extra["customer_columns"] = _read(
+            customers, config.customers, config, pd, notes
+        )
     if orders is None and config.complaints is not None:
         orders_frame, order_columns = _no_orders(config, pd), config.orders
+    if orders is None and config.complaints is not None and customers is None:
         opened = config.complaints.opened_at
         extra["customers"] = (
             extra["complaints"]
