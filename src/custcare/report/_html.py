@@ -8,6 +8,7 @@ import io
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, tzinfo
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,7 @@ table{border-collapse:collapse;margin:6px 0 12px;font-size:.92em}
 th,td{border:1px solid var(--line);padding:3px 8px;text-align:left;vertical-align:top}
 th{background:var(--band)}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
+td.t{white-space:nowrap}td.step{min-width:14em}td.codes{font-size:.8em}
 code{font-size:.9em}
 .plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:8px 20px}
 figure{margin:12px 0 24px}figure img{max-width:100%;height:auto;border:1px solid var(--line)}
@@ -300,6 +302,17 @@ def _reasons(result: ScoreResult) -> list[str]:
     return out
 
 
+def _offset(moment: datetime) -> str:
+    """The UTC offset of a moment, e.g. ``UTC+08:00``."""
+    text = moment.strftime("%z") or "+0000"
+    return f"UTC{text[:3]}:{text[3:5]}"
+
+
+def _when(moment: datetime, zone: tzinfo | None) -> str:
+    """A moment as ``YYYY-MM-DD HH:MM`` in the report's zone (that of ``as_of``)."""
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
 def _queue_rows(queue: WorkQueue, rows: int, link: Callable[[str], str]) -> tuple[list[str], int]:
     out = ['<div class="scroll"><table><thead><tr>']
     heads = (
@@ -309,25 +322,26 @@ def _queue_rows(queue: WorkQueue, rows: int, link: Callable[[str], str]) -> tupl
         ("优先级", "Level"),
         ("分数", "Score"),
         ("类别", "Category"),
-        ("受理时间", "Opened"),
-        ("响应期限", "Respond by"),
+        ("受理时间", f"Opened ({_offset(queue.as_of)})"),
+        ("响应期限", f"Respond by ({_offset(queue.as_of)})"),
         ("原因代码", "Reason codes"),
         ("第一步", "First step"),
     )
     out.append("".join(f"<th>{_bi(zh, en)}</th>" for zh, en in heads))
     out.append("</tr></thead><tbody>")
     items = queue.items[:rows]
+    zone = queue.as_of.tzinfo
     for rank, item in enumerate(items, start=1):
-        late = ' <span class="overdue">overdue 已超时</span>' if item.overdue else ""
+        late = '<br><span class="overdue">overdue 已超时</span>' if item.overdue else ""
         step = _bi(item.steps[0].zh, item.steps[0].en) if item.steps else ""
-        codes = ", ".join(f"<code>{escape(r.code)}</code>" for r in item.reasons)
+        codes = " ".join(f"<code>{escape(r.code)}</code>" for r in item.reasons)
         out.append(
             f'<tr><td class="n">{rank}</td><td><code>{escape(item.complaint_id)}</code></td>'
             f"<td>{link(item.customer_id)}</td><td>{escape(item.level)}</td>"
             f'<td class="n">{item.score:.1f}</td><td><code>{escape(item.category)}</code></td>'
-            f"<td>{escape(item.opened_at.isoformat())}</td>"
-            f"<td>{escape(item.respond_by.isoformat())}{late}</td>"
-            f"<td>{codes}</td><td>{step}</td></tr>"
+            f'<td class="t">{_when(item.opened_at, zone)}</td>'
+            f'<td class="t">{_when(item.respond_by, zone)}{late}</td>'
+            f'<td class="codes">{codes}</td><td class="step">{step}</td></tr>'
         )
     out.append("</tbody></table></div>")
     return out, len(items)
