@@ -297,3 +297,14 @@ def test_the_guides_code_runs_and_its_screenshot_is_small() -> None:
     assert "(report-screenshot.png)" in text
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert shot.stat().st_size < 200_000
+
+
+def test_causes_without_evidence_are_said_to_be_the_prior() -> None:
+    table = _shop_table()
+    low = int(table["churn.cause"]["low_confidence"].sum())
+    assert 0 < low < len(table)
+    assert f"{low:,} of 60 customers have no evidence of a cause" in _page()
+    without = Pipeline([ThresholdTierScorer()]).run(
+        sample_shop().histories, as_of=sample_shop().as_of
+    )
+    assert "no evidence of a cause" not in render_report(without, plots=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections import Counter
 
 import numpy as np
@@ -63,7 +64,10 @@ def member_levels(data: object, *, ax: Axes | None = None, lang: Lang = "en") ->
     x = np.arange(len(order))
     bars = ax.bar(x, heights, color=_BAR)
     ax.bar_label(bars, padding=2)
-    ax.set_xticks(x, [labels.pick(*names[c]) for c in order], **labels.kw)
+    ticks = [labels.pick(*names[c]) for c in order]
+    if len(order) > 3:  # five levels side by side: wrap long names so they do not overlap
+        ticks = ["\n".join(textwrap.wrap(t, 10)) or t for t in ticks]
+    ax.set_xticks(x, ticks, **labels.kw)
     ax.set_ylabel(labels.pick("Customers", "客户数"), **labels.kw)
     ax.set_title(labels.pick("Member levels", "会员等级分布"), **labels.kw)
     ax.set_ylim(0, max(heights, default=1) * 1.15)
@@ -113,9 +117,23 @@ def pyramid(data: object, *, ax: Axes | None = None, lang: Lang = "en") -> Axes:
         height=0.9,
         color=[colors[min(i, len(colors) - 1)] for i in range(present.size)],
     )
+    # Points of text per axes width: a bar narrower than its text gets dark text on a
+    # light box (white text would run onto the white background and vanish).
+    width_pt = ax.bbox.width * 72 / ax.figure.dpi  # the axes width in points
+    box = {"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85}
     for yi, n, s in zip(y, counts, shares, strict=True):
         text = labels.pick(f"{n} customers, {s:.0%} of value", f"{n} 位客户，占价值 {s:.0%}")
-        ax.text(0, yi, text, ha="center", va="center", color="white", **labels.kw)
+        fits = n / max(int(counts.max(initial=1)), 1) * width_pt > len(text) * 6.5
+        ax.text(
+            0,
+            yi,
+            text,
+            ha="center",
+            va="center",
+            color="white" if fits else "#1f2933",
+            bbox=None if fits else box,
+            **labels.kw,
+        )
     ax.set_yticks(y, [labels.pick(*names[str(v)]) for v in present.tolist()], **labels.kw)
     ax.set_xticks([])
     half = max(int(counts.max(initial=1)), 1) / 2

@@ -246,6 +246,14 @@ def _summary(table: ResultTable, columns: dict[str, NDArray[Any]]) -> list[str]:
                 f'<td class="n">{int(counts[k]):,}</td><td class="n">{share:.1%}</td></tr>'
             )
         out.append("</tbody></table></div>")
+        low = columns.get(f"{scorer}.low_confidence")
+        if low is not None and bool(np.any(low)):
+            k = int(np.count_nonzero(low))
+            out.append(
+                f'<p class="note">{k:,} of {n:,} customers have no evidence of a cause in '
+                "their records: their cause is the prior, with low confidence "
+                f"(无证据，置信度低：{k:,} 位客户).</p>"
+            )
     if not out:
         out.append('<p class="muted">No scorer with levels or segments ran.</p>')
     return out
