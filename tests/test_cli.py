@@ -382,6 +382,44 @@ def test_queue_ranks_helpdesk_tickets_and_writes_the_work_list(
     _no_personal_data(out, err)
 
 
+def test_score_with_complaints_puts_the_queue_in_the_report_and_hash_ids_hides_ids(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("matplotlib")
+    monkeypatch.chdir(tmp_path)
+    pd.DataFrame(
+        {
+            "order_id": ["o1", "o2", "o3"],
+            "customer_id": BUYERS,
+            "placed_at": ["2026-04-01 10:00", "2026-04-20 09:00", "2026-05-02 18:00"],
+            "total": [120.0, 35.0, 68.0],
+        }
+    ).to_csv("orders.csv", index=False)
+    pd.DataFrame(
+        {
+            "ticket_id": ["T-1", "T-2"],
+            "requester_id": [BUYERS[0], BUYERS[2]],
+            "created_at": ["2026-05-08 10:00", "2026-05-09 09:00"],
+            "channel": ["phone", "chat"],
+            "description": ["快递太慢了，非常失望", "质量很差，要退货"],
+        }
+    ).to_csv("tickets.csv", index=False)
+    argv = ["score", "orders.csv", "--complaints", "tickets.csv", "--preset", "helpdesk"]
+    argv += ["--timezone", "Asia/Shanghai", "--currency", "CNY", "--as-of", "2026-05-09T12:00"]
+    argv += ["--churn-method", "gap"]
+    code, _, err = _run([*argv, "--hash-ids", "--out", "hashed.html"], capsys)
+    assert code == 0, err
+    page = Path("hashed.html").read_text(encoding="utf-8")
+    assert "<code>T-1</code>" in page and "<code>T-2</code>" in page
+    assert "2 open complaints" in page
+    assert 'id="plot-complaint_queue"' in page
+    _no_personal_data(page)
+    assert "快递太慢" not in page  # complaint texts stay out
+    code, _, err = _run([*argv, "--out", "plain.html"], capsys)
+    assert code == 0, err
+    assert BUYERS[0] in Path("plain.html").read_text(encoding="utf-8")  # what --hash-ids hides
+
+
 # --- options: exit 2 with one line, never a traceback ---------------------------------------
 
 

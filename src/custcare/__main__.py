@@ -388,7 +388,7 @@ def _score(args: argparse.Namespace) -> int:
     print(f"Scored {len(table):,} customers as of {as_of.isoformat()}")
     for out in outs:
         if out.suffix.lower() == ".html":
-            write_report(table, out, top=args.top, hash_ids=config.personal_ids)
+            write_report(table, out, top=args.top, hash_ids=args.hash_ids or config.personal_ids)
             shown = min(args.top, len(table))
             print(f"Wrote {out.name}: the report, with panels for {shown:,} customers")
         else:
@@ -561,6 +561,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="scores.csv, .parquet, .xlsx or .json, or report.html (the HTML report); "
         "give --out again to write several files from one run",
+    )
+    score.add_argument(
+        "--hash-ids",
+        action="store_true",
+        help="show customer ids in the HTML report as short hashes, for ids that are "
+        "personal data (names, phones, e-mails); the taobao preset always does",
     )
     score.add_argument(
         "--top",
