@@ -301,6 +301,19 @@ def _fit_part(
     return _FitPart(batch.customer_ids, _sample(fit_batch(batch, as_of=as_of), fraction))
 
 
+def _fit_cell(
+    spec: FrameSpec, as_of: datetime, fraction: float, tables: tuple[str, ...], *frames: Any
+) -> Any:
+    """`_fit_part` as the one cell of a one-row pandas frame (what `fit` gathers)."""
+    import pandas as pd  # type: ignore[import-untyped,unused-ignore]
+
+    if all(len(f) == 0 for f in frames):  # Dask's meta, or an empty partition
+        return pd.DataFrame({"part": pd.Series([], dtype=object)})
+    cell = pd.Series([None], dtype=object)
+    cell.iloc[0] = _fit_part(spec, as_of, fraction, tables, *frames)
+    return pd.DataFrame({"part": cell})
+
+
 def _score_part(
     pipeline: Pipeline, spec: FrameSpec, as_of: datetime, tables: tuple[str, ...], *frames: Any
 ) -> Any:
@@ -510,11 +523,6 @@ class OrderLog:
         """The tables given, in a fixed order (orders first)."""
         return tuple(t for t in _TABLES if t in self.frames)
 
-    def _delayed(self) -> list[tuple[Any, ...]]:
-        """Per partition, the delayed pandas table of each given table."""
-        per_table = [self.frames[t].to_delayed() for t in self.tables]
-        return list(zip(*per_table, strict=True))
-
 
 def _shuffle(frame: Any, column: str | None, npartitions: int, ids_as_text: bool) -> Any:
     """The frame hash-partitioned by its customer-id column (text, so tables agree)."""
@@ -560,17 +568,32 @@ def fit(
         ColumnError: a row of a partition breaks a rule (`batch_from_frames`).
         CustcareUsageError: ``fit_fraction`` not in (0, 1].
     """
-    from dask.base import compute
-    from dask.delayed import delayed
+    import dask
 
     as_of = check_as_of(as_of)
     if not (isinstance(fit_fraction, (int, float)) and 0.0 < fit_fraction <= 1.0):
         raise CustcareUsageError(
             f"fit_fraction must be in (0, 1], got {fit_fraction!r}", code="bad_argument"
         )
-    part = delayed(_fit_part, pure=True)
-    tasks = [part(log.spec, as_of, float(fit_fraction), log.tables, *p) for p in log._delayed()]
-    (parts,) = compute(tasks, scheduler=scheduler)  # type: ignore[no-untyped-call,unused-ignore]
+    import dask.dataframe as dd
+    import pandas as pd  # type: ignore[import-untyped,unused-ignore]
+
+    # Each partition's fit part travels as the one cell of a one-row frame, so Dask
+    # fuses reading a partition with cutting it: with the process scheduler only
+    # the small fit part comes back to this process, never the partition's rows.
+    cells = dd.map_partitions(  # type: ignore[no-untyped-call,unused-ignore]
+        _fit_cell,
+        log.spec,
+        as_of,
+        float(fit_fraction),
+        log.tables,
+        *(log.frames[t] for t in log.tables),
+        meta=pd.DataFrame({"part": pd.Series([], dtype=object)}),
+        align_dataframes=False,
+        enforce_metadata=False,
+    )
+    with dask.config.set({"dataframe.convert-string": False}):
+        parts = list(cells.compute(scheduler=scheduler)["part"])
     _check_whole_customers([p.ids for p in parts])
     batch = _concat([p.batch for p in parts], log.spec.timezone)
     return pipeline.fit(batch, as_of=as_of)
