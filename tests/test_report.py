@@ -15,7 +15,7 @@ from custcare.complaints import ComplaintPriorityScorer, rank_queue
 from custcare.datasets import sample_shop
 from custcare.errors import CustcareUsageError
 from custcare.loyalty import PyramidScorer, RFMScorer, ThresholdTierScorer
-from custcare.report import customer_anchor, render_report, shown_id, write_report
+from custcare.report import customer_anchor, render_report, shown_id
 from custcare.scoring import Pipeline, ResultTable
 
 pytest.importorskip("matplotlib", reason="the report's plots need the plot extra")
@@ -270,7 +270,7 @@ def test_top_zero_leaves_no_panel_and_no_dangling_link() -> None:
 
 def test_write_report_and_write_table_write_the_page(tmp_path: Path) -> None:
     pytest.importorskip("pandas")
-    from custcare.io import write_table
+    from custcare.io import write_report, write_table
 
     path = write_report(_shop_table(), tmp_path / "r.html", plots=False)
     assert path.read_text(encoding="utf-8") == render_report(_shop_table(), plots=False)
@@ -280,6 +280,8 @@ def test_write_report_and_write_table_write_the_page(tmp_path: Path) -> None:
         write_table({"a": [1]}, tmp_path / "x.html")
     with pytest.raises(CustcareUsageError, match="does not exist"):
         write_report(_shop_table(), tmp_path / "no" / "r.html")
+    with pytest.raises(CustcareUsageError, match=r"write_report writes an \.html file"):
+        write_report(_shop_table(), tmp_path / "r.csv")
 
 
 # --- the guide -----------------------------------------------------------------------------

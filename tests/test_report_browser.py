@@ -24,7 +24,6 @@ from custcare.churn import ChurnCauseScorer, ChurnRiskScorer
 from custcare.complaints import ComplaintPriorityScorer
 from custcare.datasets import sample_shop
 from custcare.loyalty import PyramidScorer, RFMScorer, ThresholdTierScorer
-from custcare.report import write_report
 from custcare.scoring import Pipeline
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -65,6 +64,9 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("matplotlib", reason="the report's plots need the plot extra")
+    pytest.importorskip("pandas", reason="custcare.io needs the files extra")
+    from custcare.io import write_report
+
     shop = sample_shop()
     pipeline = Pipeline(
         [

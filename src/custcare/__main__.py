@@ -54,6 +54,7 @@ from custcare.io import (
     load_files,
     preset,
     queue_columns,
+    write_report,
     write_table,
 )
 from custcare.loyalty import (
@@ -65,7 +66,7 @@ from custcare.loyalty import (
     customer_value_columns,
 )
 from custcare.models import ShopContext, StaffDeparture
-from custcare.report import DEFAULT_TOP, write_report
+from custcare.report import DEFAULT_TOP
 from custcare.scoring import Pipeline, Progress, ProgressCallback, Report, ResultTable
 
 __all__ = ["MAX_CUSTOMERS", "MAX_SEED", "MIN_CUSTOMERS", "main"]

@@ -28,8 +28,14 @@ from custcare.io._read import (
     load_files,
     read_table,
 )
-from custcare.io._write import OUTPUT_SUFFIXES, check_output, queue_columns, write_table
-from custcare.report import render_report, write_report
+from custcare.io._write import (
+    OUTPUT_SUFFIXES,
+    check_output,
+    queue_columns,
+    write_report,
+    write_table,
+)
+from custcare.report import render_report
 
 __all__ = [
     "CSV_SUFFIXES",

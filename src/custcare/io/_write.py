@@ -8,11 +8,13 @@ from typing import Any
 
 import numpy as np
 
+from custcare.churn import BetaGeoModel, CalibrationHoldoutSummary
 from custcare.complaints import WorkQueue
 from custcare.errors import CustcareUsageError
+from custcare.report import DEFAULT_QUEUE_ROWS, DEFAULT_TOP, render_report
 from custcare.scoring import ResultTable
 
-__all__ = ["OUTPUT_SUFFIXES", "check_output", "queue_columns", "write_table"]
+__all__ = ["OUTPUT_SUFFIXES", "check_output", "queue_columns", "write_report", "write_table"]
 
 OUTPUT_SUFFIXES = (".csv", ".parquet", ".xlsx", ".json", ".html")
 """The output formats, by file suffix (``.html``: the report of a result table)."""
@@ -60,7 +62,7 @@ def write_table(data: ResultTable | Mapping[str, Any] | Any, path: str | Path) -
     """Write a `ResultTable` (or columns by name, or a DataFrame) to ``path``; returns rows.
 
     The format follows the suffix (`OUTPUT_SUFFIXES`). ``.html`` writes the report of
-    a `ResultTable` with `custcare.report.write_report` (its defaults: the plots, the
+    a `ResultTable` with `write_report` (its defaults: the plots, the
     50 customers most at stake, the complaint queue); only a result table makes one.
 
     CSV is UTF-8 with a byte-order mark (Excel opens Chinese text right); in CSV
@@ -80,8 +82,6 @@ def write_table(data: ResultTable | Mapping[str, Any] | Any, path: str | Path) -
                 "write this table as .csv, .parquet, .xlsx or .json",
                 code="bad_argument",
             )
-        from custcare.report import write_report
-
         write_report(data, path)
         return len(data)
     if isinstance(data, ResultTable):
@@ -112,6 +112,62 @@ def write_table(data: ResultTable | Mapping[str, Any] | Any, path: str | Path) -
             )
         _flat(frame).to_excel(path, index=False, engine="xlsxwriter")
     return len(frame)
+
+
+def write_report(
+    table: ResultTable,
+    path: str | Path,
+    *,
+    queue: WorkQueue | None = None,
+    model: BetaGeoModel | None = None,
+    summary: CalibrationHoldoutSummary | None = None,
+    top: int = DEFAULT_TOP,
+    queue_rows: int = DEFAULT_QUEUE_ROWS,
+    title: str = "custcare report",
+    plots: bool = True,
+    hash_ids: bool = False,
+) -> Path:
+    """Write `custcare.report.render_report` of ``table`` to an ``.html`` file (UTF-8).
+
+    The options are `custcare.report.render_report`'s. Returns the path written.
+
+    Raises:
+        CustcareUsageError: as `custcare.report.render_report`; for a path that does
+            not end in ``.html``, or a missing folder.
+
+    Examples:
+        >>> import tempfile
+        >>> from custcare.datasets import sample_shop
+        >>> from custcare.loyalty import ThresholdTierScorer
+        >>> from custcare.scoring import Pipeline
+        >>> shop = sample_shop()
+        >>> table = Pipeline([ThresholdTierScorer()]).run(shop.histories, as_of=shop.as_of)
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = write_report(table, f"{folder}/report.html", plots=False)
+        ...     path.read_text(encoding="utf-8").count('class="customer"')
+        50
+    """
+    path = check_output(path)
+    if path.suffix.lower() != ".html":
+        raise CustcareUsageError(
+            f"write_report writes an .html file, got {path.name!r}", code="bad_argument"
+        )
+    page = render_report(
+        table,
+        queue=queue,
+        model=model,
+        summary=summary,
+        top=top,
+        queue_rows=queue_rows,
+        title=title,
+        plots=plots,
+        hash_ids=hash_ids,
+    )
+    # custcare.io is the files edge, the one package that touches files (pyproject's
+    # import contracts); the other writers go through pandas and pyarrow.
+    with path.open("w", encoding="utf-8", newline="\n") as handle:
+        handle.write(page)
+    return path
 
 
 def queue_columns(queue: WorkQueue) -> dict[str, list[Any]]:

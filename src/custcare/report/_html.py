@@ -10,7 +10,6 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, tzinfo
 from html import escape
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,7 +28,6 @@ __all__ = [
     "customer_anchor",
     "render_report",
     "shown_id",
-    "write_report",
 ]
 
 DEFAULT_TOP = 50
@@ -619,54 +617,3 @@ def _panel(
         out.extend(_reasons(result))
     out.append('<p><a href="#customers">Back to the list 返回列表</a></p></section>')
     return out
-
-
-def write_report(
-    table: ResultTable,
-    path: str | Path,
-    *,
-    queue: WorkQueue | None = None,
-    model: BetaGeoModel | None = None,
-    summary: CalibrationHoldoutSummary | None = None,
-    top: int = DEFAULT_TOP,
-    queue_rows: int = DEFAULT_QUEUE_ROWS,
-    title: str = "custcare report",
-    plots: bool = True,
-    hash_ids: bool = False,
-) -> Path:
-    """Write `render_report` of ``table`` to ``path`` (UTF-8); returns the path.
-
-    Raises:
-        CustcareUsageError: as `render_report`, or for a missing folder.
-
-    Examples:
-        >>> import tempfile
-        >>> from custcare.datasets import sample_shop
-        >>> from custcare.loyalty import ThresholdTierScorer
-        >>> from custcare.scoring import Pipeline
-        >>> shop = sample_shop()
-        >>> table = Pipeline([ThresholdTierScorer()]).run(shop.histories, as_of=shop.as_of)
-        >>> with tempfile.TemporaryDirectory() as folder:
-        ...     path = write_report(table, f"{folder}/report.html", plots=False)
-        ...     path.read_text(encoding="utf-8").count('class="customer"')
-        50
-    """
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise CustcareUsageError(
-            f"write_report: the folder {path.parent.name or str(path.parent)!r} does not exist",
-            code="bad_argument",
-        )
-    page = render_report(
-        table,
-        queue=queue,
-        model=model,
-        summary=summary,
-        top=top,
-        queue_rows=queue_rows,
-        title=title,
-        plots=plots,
-        hash_ids=hash_ids,
-    )
-    path.write_text(page, encoding="utf-8")
-    return path
