@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -375,3 +376,20 @@ def test_partitions_in_two_currencies_are_refused() -> None:
     )
     with pytest.raises(DataError, match="2 currencies"):
         cdask.fit(pipeline(), log, as_of=AS_OF, scheduler="sync")
+
+
+GUIDE = Path(__file__).resolve().parents[1] / "docs" / "guides" / "beyond-one-machine.md"
+
+
+def test_the_guides_dask_code_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guide's Python blocks before the Spark section run as they stand, in order."""
+    text = GUIDE.read_text(encoding="utf-8").split("\n## Spark", 1)[0]
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
+    assert len(blocks) >= 4
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    namespace: dict[str, Any] = {"__name__": "guide"}
+    for code in blocks:
+        exec(compile(code, str(GUIDE), "exec"), namespace)
+    assert namespace["scores"]["customer_id"].is_unique
+    assert len(namespace["scores"]) == namespace["orders"]["user"].nunique()
