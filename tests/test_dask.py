@@ -257,6 +257,37 @@ def test_already_partitioned_tables_are_used_as_they_are() -> None:
     assert_same_table(got[keep], expected[keep])
 
 
+def test_a_customers_table_is_shuffled_with_the_orders() -> None:
+    tables = shop_log(8_000, seed=15)
+    first = tables["orders"].groupby("user")["placed"].min()
+    customers = pd.DataFrame(
+        {"cid": [*first.index, "never-bought"], "joined": [*first, first.min()]}
+    )
+    customers["joined"] = customers["joined"] - pd.Timedelta(days=3)
+    customer_columns = {"id": "cid", "created_at": "joined"}
+    log = cdask.OrderLog.from_frames(
+        orders=dd.from_pandas(tables["orders"], npartitions=3),
+        columns=ORDER_COLUMNS,
+        customers=dd.from_pandas(customers, npartitions=2),
+        customer_columns=customer_columns,
+        timezone="Asia/Shanghai",
+        currency="CNY",
+    )
+    fitted = cdask.fit(pipeline(), log, as_of=AS_OF, scheduler="threads")
+    got = _canonical(cdask.run(fitted, log, as_of=AS_OF).compute(scheduler="threads"))
+    batch, _ = batch_from_frames(
+        orders=tables["orders"].sort_values(["user", "order_no"]),
+        columns=ORDER_COLUMNS,
+        customers=customers.sort_values("cid"),
+        customer_columns=customer_columns,
+        timezone="Asia/Shanghai",
+        currency="CNY",
+    )
+    expected = _canonical(pipeline().fit(batch, as_of=AS_OF).run(batch, as_of=AS_OF).to_pandas())
+    assert "never-bought" in set(got["customer_id"])
+    assert_same_table(got, expected)
+
+
 def test_partitioned_tables_must_have_the_same_number_of_partitions() -> None:
     tables = shop_log(1_000, seed=7)
     with pytest.raises(CustcareUsageError, match="orders has 2 partitions and reviews 1"):

@@ -567,6 +567,26 @@ def fit(
             id), or the partitions hold two currencies.
         ColumnError: a row of a partition breaks a rule (`batch_from_frames`).
         CustcareUsageError: ``fit_fraction`` not in (0, 1].
+
+    Examples:
+        >>> import pytest
+        >>> pd, dd = pytest.importorskip("pandas"), pytest.importorskip("dask.dataframe")
+        >>> from datetime import datetime, timezone
+        >>> from custcare.loyalty import RFMScorer
+        >>> orders = pd.DataFrame({"user": ["a", "b", "a", "c"],
+        ...     "amount": [10.0, 5.0, 7.0, 1.0], "t": pd.to_datetime(
+        ...     ["2026-01-02", "2026-03-04", "2026-05-06", "2026-06-01"], utc=True)})
+        >>> log = OrderLog.from_frames(orders=dd.from_pandas(orders, npartitions=2),
+        ...     columns={"customer_id": "user", "placed_at": "t", "total": "amount"},
+        ...     timezone="UTC", currency="CNY")
+        >>> as_of = datetime(2026, 6, 30, tzinfo=timezone.utc)
+        >>> fitted = fit(Pipeline([RFMScorer()]), log, as_of=as_of, scheduler="sync")
+        >>> fitted.order
+        ('loyalty.rfm',)
+        >>> fit(Pipeline([RFMScorer()]), log, as_of=as_of, fit_fraction=0.0)
+        Traceback (most recent call last):
+        ...
+        custcare.errors.CustcareUsageError: fit_fraction must be in (0, 1], got 0.0 [code=...]
     """
     import dask
 
