@@ -354,7 +354,7 @@ def _concat(parts: list[CustomerBatch], timezone: str) -> CustomerBatch:
         return np.concatenate([column(p) for p in parts])[by]
 
     back = np.argsort(rank)
-    return CustomerBatch(
+    whole = CustomerBatch(
         customer_ids=ids[back],
         created_at=np.concatenate([p.created_at for p in parts])[back],
         order_customer=customer[by],
@@ -366,6 +366,18 @@ def _concat(parts: list[CustomerBatch], timezone: str) -> CustomerBatch:
         currency=currencies.pop() if currencies else None,
         timezone=timezone,
     )
+    for column in (
+        whole.customer_ids,
+        whole.created_at,
+        whole.order_customer,
+        whole.order_time,
+        whole.order_total,
+        whole.order_cost,
+        whole.order_units,
+        whole.order_discounted,
+    ):
+        column.flags.writeable = False  # a batch is immutable, as from_arrays leaves it
+    return whole
 
 
 def _check_whole_customers(ids: list[NDArray[np.str_]]) -> None:
