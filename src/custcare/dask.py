@@ -610,9 +610,10 @@ def fit(
     import dask.dataframe as dd
     import pandas as pd  # type: ignore[import-untyped,unused-ignore]
 
-    # Each partition's fit part travels as the one cell of a one-row frame, so Dask
-    # fuses reading a partition with cutting it: with the process scheduler only
-    # the small fit part comes back to this process, never the partition's rows.
+    # Each partition's fit part travels as the one cell of a one-row frame, and the
+    # graph is fused, so reading a partition and cutting it are one task: with the
+    # process scheduler only the small fit part comes back to this process, never
+    # the partition's rows (unfused, every partition passes through this process).
     cells = dd.map_partitions(  # type: ignore[no-untyped-call,unused-ignore]
         _fit_cell,
         log.spec,
@@ -625,7 +626,7 @@ def fit(
         enforce_metadata=False,
     )
     with dask.config.set({"dataframe.convert-string": False}):
-        parts = list(cells.compute(scheduler=scheduler)["part"])
+        parts = list(cells.optimize(fuse=True).compute(scheduler=scheduler)["part"])
     _check_whole_customers([p.ids for p in parts])
     batch = _concat([p.batch for p in parts], log.spec.timezone)
     return pipeline.fit(batch, as_of=as_of)
@@ -638,7 +639,10 @@ def run(pipeline: Pipeline, log: OrderLog, *, as_of: datetime) -> Any:
     (`score_frames`, `result_frame`) through ``map_partitions``: its columns, reason
     codes and evidence as Arrow lists. Nothing runs until you compute it or write it
     (``.to_parquet(path)``). The pipeline is sent to the workers with the tasks
-    (pickled by Dask); its fitted states are small.
+    (pickled by Dask); its fitted states are small. With the local process
+    scheduler, fuse the graph before computing, so that a partition's rows and
+    results stay in its worker: ``result.to_parquet(path, compute=False)
+    .optimize(fuse=True).compute(scheduler="processes")``.
 
     Raises:
         NotFittedError: a population scorer is not fitted (call `fit` first).
