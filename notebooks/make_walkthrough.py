@@ -409,7 +409,8 @@ if matplotlib is not None:
 ## Where next
 
 * *Your own data*: load your orders from CSV, Excel, SQL or a DataFrame.
-* *Command line*: `custcare score orders.csv --as-of 2026-06-30 --out report.html`.
+* *Command line*: `custcare score orders.csv --preset reviews --timezone Asia/Shanghai`
+  `--currency CNY --as-of 2026-06-30 --out report.html`.
 * *Churn models* and the references of each scorer, for every option used here.""",
     ),
 ]
