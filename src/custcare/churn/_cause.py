@@ -54,7 +54,13 @@ from custcare.scoring import (
     check_as_of,
     check_upstream_rows,
 )
-from custcare.text import CATEGORY_CODES, NONE, LexiconClassifier, TextAnalysis, TextClassifier
+from custcare.text import (
+    CATEGORY_CODES,
+    NONE,
+    CombinedClassifier,
+    TextAnalysis,
+    TextClassifier,
+)
 
 __all__ = [
     "DEFAULT_SMALL_CUSTOMER_SPEND",
@@ -768,7 +774,8 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
     Args:
         config: A `ChurnCauseConfig`, a mapping, or keyword parameters.
         context: Shop-level facts (staff departures, launches, outreach, market events).
-        classifier: Text classifier for complaint and review text (default lexicons).
+        classifier: Text classifier for complaint and review text (default:
+            `custcare.text.CombinedClassifier`, the lexicons with the learned model).
 
     Examples:
         >>> from custcare.datasets import sample_shop
@@ -795,7 +802,7 @@ class ChurnCauseScorer(BaseScorer[ChurnCauseConfig, ChurnCauseResult]):
     ) -> None:
         super().__init__(config, **params)
         self.context = context or ShopContext()
-        self.classifier: TextClassifier = classifier or LexiconClassifier()
+        self.classifier: TextClassifier = classifier or CombinedClassifier()
 
     def with_config(self, **update: Any) -> ChurnCauseScorer:
         """A new scorer with some parameters changed, keeping context and classifier."""

@@ -40,7 +40,14 @@ from custcare.scoring import (
     UpstreamScores,
     check_upstream_rows,
 )
-from custcare.text import NONE, LexiconClassifier, Span, TextAnalysis, TextClassifier
+from custcare.text import (
+    NONE,
+    CombinedClassifier,
+    LexiconClassifier,
+    Span,
+    TextAnalysis,
+    TextClassifier,
+)
 
 __all__ = [
     "ComplaintPriority",
@@ -521,7 +528,8 @@ class ComplaintPriorityScorer(BaseScorer[PriorityConfig, PriorityResult]):
 
     Args:
         config: A `PriorityConfig`, a mapping, or keyword parameters.
-        classifier: The text classifier (default: `custcare.text.LexiconClassifier`).
+        classifier: The text classifier (default: `custcare.text.CombinedClassifier`,
+            the lexicon with the learned model).
 
     Examples:
         >>> from custcare.datasets import sample_shop
@@ -548,7 +556,7 @@ class ComplaintPriorityScorer(BaseScorer[PriorityConfig, PriorityResult]):
         **params: Any,
     ) -> None:
         super().__init__(config, **params)
-        self.classifier: TextClassifier = classifier or LexiconClassifier()
+        self.classifier: TextClassifier = classifier or CombinedClassifier()
 
     def with_config(self, **update: Any) -> ComplaintPriorityScorer:
         """A new scorer with some parameters changed, keeping the classifier."""
@@ -900,7 +908,7 @@ class ComplaintPriorityScorer(BaseScorer[PriorityConfig, PriorityResult]):
         repeats = f.repeats.row(k)
 
         clf = self.classifier
-        term_of = clf.term_of if isinstance(clf, LexiconClassifier) else None
+        term_of = clf.term_of if isinstance(clf, LexiconClassifier | CombinedClassifier) else None
         cut = analysis.truncated_at  # a text longer than the classifier reads
         read = "" if cut is None else f" (text read up to character {cut:,})"
         text = "the text" if cut is None else f"the first {cut:,} characters of the text"

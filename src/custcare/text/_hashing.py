@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from custcare.text._normalise import normalise
 
-__all__ = ["MAX_NGRAM", "HashedNgrams", "hash_ngrams", "weight_sums"]
+__all__ = ["MAX_NGRAM", "HashedNgrams", "hash_ngrams", "weight_row_sums", "weight_sums"]
 
 MAX_NGRAM = 3
 """The longest character n-gram hashed (1-, 2- and 3-grams)."""
@@ -141,6 +141,55 @@ def weight_sums(
         sums += running[ends] - running[starts]
         live = np.concatenate(([0], np.cumsum(valid, dtype=np.int64)))
         counts += live[ends] - live[starts]
+    return sums, counts
+
+
+_CHUNK_CHARS = 1 << 16  # characters per pass of `weight_row_sums`: bounds its memory
+
+
+def weight_row_sums(
+    texts: Sequence[str], weights: npt.NDArray[np.float32]
+) -> tuple[npt.NDArray[np.float64], Int64Array]:
+    """Per text: the sum of the rows of ``weights`` (``(buckets, k)``) and the n-gram count.
+
+    The same n-grams as `hash_ngrams` with ``len(weights)`` buckets. Texts are
+    taken a chunk of about 65,000 characters at a time, so memory stays bounded
+    whatever the batch (each pass gathers ``k`` floats per n-gram).
+
+    Example:
+        >>> w = np.arange(2 << 10, dtype=np.float32).reshape(1 << 10, 2)
+        >>> texts = ["ab", "", "c"]
+        >>> sums, counts = weight_row_sums(texts, w)
+        >>> grams = hash_ngrams(texts, 1 << 10)
+        >>> sums[:, 1].tolist() == np.bincount(grams.text, w[grams.bucket, 1], 3).tolist()
+        True
+        >>> counts.tolist()
+        [3, 0, 1]
+    """
+    buckets, width = weights.shape
+    _check_buckets(buckets)
+    table = weights.astype(np.float64)  # small (buckets x k): sums are exact float64 sums
+    sums = np.zeros((len(texts), width), dtype=np.float64)
+    counts = np.zeros(len(texts), dtype=np.int64)
+    first = 0
+    while first < len(texts):
+        last, size = first, 0
+        while last < len(texts) and (last == first or size + len(texts[last]) <= _CHUNK_CHARS):
+            size += len(texts[last]) + 1
+            last += 1
+        lengths, firsts, points = _join(texts[first:last])
+        for _, bucket, valid in _hashed(points, buckets):
+            starts = np.minimum(firsts, len(valid))
+            ends = np.minimum(firsts + lengths, len(valid))
+            gathered = table[bucket]
+            gathered[~valid] = 0.0
+            # One pass of segment sums; a segment with no n-gram of this length adds 0.
+            live = ends > starts
+            if live.any():
+                sums[first:last][live] += np.add.reduceat(gathered, starts[live], axis=0)
+            running = np.concatenate(([0], np.cumsum(valid, dtype=np.int64)))
+            counts[first:last] += running[ends] - running[starts]
+        first = last
     return sums, counts
 
 

@@ -2,7 +2,9 @@
 
 `LearnedClassifier` is a logistic regression over hashed character 1- to 3-grams
 (`custcare.text._hashing`): P(complaint) = sigmoid(bias + sum of the weights of
-the text's n-grams / sqrt(number of n-grams)). The weights ship as
+the text's n-grams / sqrt(number of n-grams)). A second, multinomial head over
+the same n-grams (hashed into fewer buckets) gives the distribution over the ten
+complaint categories of a complaint. The weights ship as
 ``custcare/text/data/complaint_model.npz`` (float16); ``training/`` in the
 repository rebuilds them from corpora fetched with pip.
 
@@ -10,7 +12,10 @@ repository rebuilds them from corpora fetched with pip.
 user-added terms, negation, anger) and takes P(complaint) from both: the
 model's log-odds plus ``lexicon_weight`` times how far the lexicon's log-odds
 moved from its value on an empty text. A safety or escalation signal is a hard
-rule: P(complaint) is then never below the lexicon's own.
+rule: P(complaint) is then never below the lexicon's own. The category
+distribution of a complaint mixes the model's head with the lexicon's shares
+(``category_mix`` of the lexicon), so a category the real reviews never showed
+(a warranty dispute, an untrue complaint) is still found by its words.
 """
 
 from __future__ import annotations
@@ -21,16 +26,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import NamedTuple
+from typing import NamedTuple, get_args
 
 import numpy as np
 import numpy.typing as npt
 
 from custcare.errors import DataError
 from custcare.text._classifier import MAX_TEXT_CHARS, LexiconClassifier, Span, TextAnalysis
-from custcare.text._hashing import hash_ngrams, weight_sums
+from custcare.text._hashing import hash_ngrams, weight_row_sums, weight_sums
 from custcare.text._lexicon import CATEGORY_CODES, NONE
-from custcare.text._normalise import detect_language
+from custcare.text._normalise import Language, detect_language, normalise
 
 __all__ = [
     "CombinedClassifier",
@@ -54,12 +59,25 @@ class ComplaintModel:
         bias: The intercept.
         lexicon_weight: How much the lexicon's log-odds count in `CombinedClassifier`.
         version: A free-text tag written by the training script.
+        category_weights: The category head, ``(category buckets, 10)`` (a power of
+            two of rows, columns in ``CATEGORY_CODES`` order without ``"none"``),
+            or ``None`` for a model without one.
+        category_bias: The head's ten intercepts (``None`` without a head).
+        category_mix: The lexicon's share in `CombinedClassifier`'s category
+            distribution, in ``[0, 1]``.
+        languages: The languages (`custcare.text.Language` codes) whose P(complaint)
+            the model was trained on; `CombinedClassifier` takes P(complaint) from
+            the lexicon alone for a text in any other language. ``None``: all.
     """
 
     weights: npt.NDArray[np.float32]
     bias: float
     lexicon_weight: float
     version: str
+    category_weights: npt.NDArray[np.float32] | None = None
+    category_bias: npt.NDArray[np.float64] | None = None
+    category_mix: float = 1.0
+    languages: frozenset[str] | None = None
 
     @property
     def buckets(self) -> int:
@@ -98,12 +116,67 @@ def _read_model(data: bytes) -> ComplaintModel:
         scalars[name] = float(value)
     if scalars["lexicon_weight"] < 0:
         raise DataError("complaint model: lexicon_weight must be >= 0")
+    head, head_bias, mix = _read_head(data)
     return ComplaintModel(
         weights=weights,
         bias=scalars["bias"],
         lexicon_weight=scalars["lexicon_weight"],
         version=str(fields["version"]),
+        languages=_read_languages(data),
+        category_weights=head,
+        category_bias=head_bias,
+        category_mix=mix,
     )
+
+
+def _read_languages(data: bytes) -> frozenset[str] | None:
+    """The optional ``languages`` array: language codes the binary head was trained on."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+        if "languages" not in archive.files:
+            return None
+        raw = archive["languages"]
+    known = get_args(Language)
+    if raw.ndim != 1 or raw.dtype.kind != "U" or not set(raw.tolist()) <= set(known):
+        raise DataError(f"complaint model: languages must be a list of {list(known)}")
+    return frozenset(raw.tolist())
+
+
+def _read_head(
+    data: bytes,
+) -> tuple[npt.NDArray[np.float32] | None, npt.NDArray[np.float64] | None, float]:
+    """The optional category head: all three arrays or none of them, checked."""
+    names = ("category_weights", "category_bias", "category_mix")
+    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+        fields = {k: archive[k] for k in names if k in archive.files}
+    if not fields:
+        return None, None, 1.0
+    if len(fields) != len(names):
+        missing = next(k for k in names if k not in fields)
+        raise DataError(f"complaint model: a category head needs {missing!r} too")
+    raw, bias, mix = fields["category_weights"], fields["category_bias"], fields["category_mix"]
+    rows = raw.shape[0] if raw.ndim == 2 else 0
+    if (
+        raw.ndim != 2
+        or raw.shape[1] != len(_COMPLAINT_CODES)
+        or raw.dtype.kind != "f"
+        or rows == 0
+        or rows & (rows - 1)
+    ):
+        raise DataError(
+            "complaint model: category_weights must be (a power of two of buckets, "
+            f"{len(_COMPLAINT_CODES)} categories) floats, got shape {raw.shape}, dtype {raw.dtype}"
+        )
+    if bias.shape != (len(_COMPLAINT_CODES),) or bias.dtype.kind != "f":
+        raise DataError(
+            f"complaint model: category_bias must be {len(_COMPLAINT_CODES)} floats, "
+            f"got shape {bias.shape}"
+        )
+    head = raw.astype(np.float32)
+    if not (np.isfinite(head).all() and np.isfinite(bias).all()):
+        raise DataError("complaint model: the category head must be finite")
+    if mix.shape != () or mix.dtype.kind not in "fi" or not 0.0 <= float(mix) <= 1.0:
+        raise DataError("complaint model: category_mix must be one number in [0, 1]")
+    return head, bias.astype(np.float64), float(mix)
 
 
 @cache
@@ -160,9 +233,10 @@ def _check_texts(texts: Iterable[str]) -> list[str]:
 class LearnedClassifier:
     """P(complaint) from a linear model over hashed character n-grams (numpy only).
 
-    The model knows complaint against not-a-complaint, not the ten categories:
-    ``categories["none"]`` is 1 - P(complaint) and the rest is spread evenly over
-    the ten category codes (use `CombinedClassifier` for categories and signals).
+    ``categories["none"]`` is 1 - P(complaint); the rest is shared among the ten
+    category codes by the model's category head (evenly for a model without
+    one). Use `CombinedClassifier` for signals and for categories the head never
+    saw in training.
     Time is linear in the length of the text; only the first ``max_chars``
     characters are read (``truncated_at`` says so).
 
@@ -221,6 +295,32 @@ class LearnedClassifier:
         z = self.decision_function(texts)
         return 1.0 / (1.0 + np.exp(-np.clip(z, -500.0, 500.0)))
 
+    def category_probability(self, texts: Iterable[str]) -> npt.NDArray[np.float64]:
+        """P(category | complaint) of each text: one row of ten per text, rows sum to 1.
+
+        Columns follow ``CATEGORY_CODES`` without ``"none"``. A model without a
+        category head gives one tenth everywhere.
+
+        Example:
+            >>> from custcare.text import CATEGORY_CODES
+            >>> rows = LearnedClassifier().category_probability(["房间很脏，隔音也差"])
+            >>> CATEGORY_CODES[int(rows[0].argmax())], round(float(rows[0].sum()), 6)
+            ('product_quality', 1.0)
+        """
+        cut = self._cut(_check_texts(texts))
+        model = self._model
+        width = len(_COMPLAINT_CODES)
+        if model.category_weights is None or model.category_bias is None:
+            return np.full((len(cut), width), 1.0 / width)
+        sums, counts = weight_row_sums(cut, model.category_weights)
+        # The binary head's scaling: divided by the square root of the n-gram count.
+        z: npt.NDArray[np.float64] = (
+            model.category_bias + sums / np.sqrt(np.maximum(counts, 1))[:, None]
+        )
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        rows: npt.NDArray[np.float64] = e / e.sum(axis=1, keepdims=True)
+        return rows
+
     def explain(self, text: str, *, top: int = 5) -> tuple[NgramContribution, ...]:
         """The n-grams that moved the decision most, as spans of ``text``, largest first.
 
@@ -262,9 +362,10 @@ class LearnedClassifier:
                 break
         return tuple(found)
 
-    def _analysis(self, text: str, probability: float) -> TextAnalysis:
-        share = probability / len(_COMPLAINT_CODES)
-        scores = dict.fromkeys(_COMPLAINT_CODES, share)
+    def _analysis(
+        self, text: str, probability: float, shares: npt.NDArray[np.float64]
+    ) -> TextAnalysis:
+        scores = {c: probability * float(w) for c, w in zip(_COMPLAINT_CODES, shares, strict=True)}
         scores[NONE] = 1.0 - probability
         truncated = self._max_chars if len(text) > self._max_chars else None
         language = detect_language(text[: self._max_chars])
@@ -279,7 +380,7 @@ class LearnedClassifier:
             True
         """
         (probability,) = self.complaint_probability([text]).tolist()
-        return self._analysis(text, probability)
+        return self._analysis(text, probability, self.category_probability([text])[0])
 
     def classify_many(self, texts: Iterable[str]) -> list[TextAnalysis]:
         """Analyse many texts, in order; the same as `classify` on each.
@@ -290,7 +391,11 @@ class LearnedClassifier:
         """
         listed = _check_texts(texts)
         probabilities = self.complaint_probability(listed).tolist()
-        return [self._analysis(t, p) for t, p in zip(listed, probabilities, strict=True)]
+        shares = self.category_probability(listed)
+        return [
+            self._analysis(t, p, row)
+            for t, p, row in zip(listed, probabilities, shares, strict=True)
+        ]
 
 
 def _logit(p: float) -> float:
@@ -303,11 +408,17 @@ class CombinedClassifier:
 
     P(complaint) = sigmoid(model log-odds + ``lexicon_weight`` * (lexicon log-odds
     - lexicon log-odds of an empty text)), where the lexicon's P(complaint) is
-    ``1 - categories["none"]`` of its analysis. With a ``safety`` or
+    ``1 - categories["none"]`` of its analysis; for a text in a language the model
+    was not trained on (``ComplaintModel.languages``; the built-in model: Chinese
+    and mixed text), the lexicon's P(complaint) alone. With a ``safety`` or
     ``escalation`` signal the result is at least the lexicon's own P(complaint).
-    The complaint mass is shared among the ten categories in the lexicon's
-    proportions; signals, evidence, negated spans, language, anger and
-    ``truncated_at`` are the lexicon's, unchanged.
+    The complaint mass is shared among the ten categories by
+    ``(1 - category_mix) * model head + category_mix * lexicon shares`` (the
+    lexicon's shares alone for a model without a head; a lexicon that found no
+    category term shares evenly, so the head decides). Where a category term of
+    your own (``LexiconConfig.extra_terms``) is found, the lexicon's shares alone
+    decide: the shop's words win over what the model learnt. Signals, evidence, negated
+    spans, language, anger and ``truncated_at`` are the lexicon's, unchanged.
 
     Args:
         lexicon: The lexicon classifier (with your terms); ``None`` for the default.
@@ -327,6 +438,14 @@ class CombinedClassifier:
         self._model = model if model is not None else LearnedClassifier()
         empty = self._lexicon.classify("")
         self._baseline = _logit(1.0 - empty.categories[NONE])
+        # The shop's own category terms: where one is found, the lexicon decides.
+        self._user_terms = frozenset(
+            normalise(term)
+            for by_code in self._lexicon.config.extra_terms.values()
+            for code, terms in by_code.items()
+            if code in _COMPLAINT_CODES
+            for term in terms
+        )
 
     @property
     def lexicon(self) -> LexiconClassifier:
@@ -341,17 +460,31 @@ class CombinedClassifier:
     def __repr__(self) -> str:
         return f"CombinedClassifier({self._lexicon!r}, {self._model!r})"
 
-    def _combine(self, found: TextAnalysis, model_logit: float) -> TextAnalysis:
+    def term_of(self, matched: str) -> str | None:
+        """The lexicon term behind a span's text (the spans are the lexicon's).
+
+        Example:
+            >>> clf = CombinedClassifier()
+            >>> tuple(clf.term_of(s.text) for s in clf.classify("我要退貨").signals["refund"])
+            ('退货',)
+        """
+        return self._lexicon.term_of(matched)
+
+    def _combine(
+        self, found: TextAnalysis, model_logit: float, head: npt.NDArray[np.float64] | None
+    ) -> TextAnalysis:
         lexical = 1.0 - found.categories[NONE]
-        weight = self._model.model.lexicon_weight
-        z = model_logit + weight * (_logit(lexical) - self._baseline)
-        probability = 1.0 / (1.0 + math.exp(-min(max(z, -500.0), 500.0)))
+        model = self._model.model
+        if model.languages is not None and found.language not in model.languages:
+            # The model never learnt this language: its log-odds would be noise.
+            probability = lexical
+        else:
+            z = model_logit + model.lexicon_weight * (_logit(lexical) - self._baseline)
+            probability = 1.0 / (1.0 + math.exp(-min(max(z, -500.0), 500.0)))
         if any(found.signals.get(code) for code in _HARD_SIGNALS):
             probability = max(probability, lexical)
-        if lexical > 0:
-            scores = {c: probability * found.categories[c] / lexical for c in _COMPLAINT_CODES}
-        else:
-            scores = dict.fromkeys(_COMPLAINT_CODES, probability / len(_COMPLAINT_CODES))
+        shares = self._shares(found, head)
+        scores = {c: probability * s for c, s in zip(_COMPLAINT_CODES, shares, strict=True)}
         scores[NONE] = 1.0 - probability
         combined = TextAnalysis.from_scores(
             scores,
@@ -362,6 +495,50 @@ class CombinedClassifier:
             truncated_at=found.truncated_at,
         )
         return combined.model_copy(update={"negated": found.negated})
+
+    def _shares(self, found: TextAnalysis, head: npt.NDArray[np.float64] | None) -> list[float]:
+        """P(category | complaint): the lexicon's shares mixed with the head's."""
+        lexical = 1.0 - found.categories[NONE]
+        if lexical > 0:
+            shares = [found.categories[c] / lexical for c in _COMPLAINT_CODES]
+        else:
+            shares = [1.0 / len(_COMPLAINT_CODES)] * len(_COMPLAINT_CODES)
+        if head is not None and not self._has_user_term(found):
+            mix = self._model.model.category_mix
+            shares = [mix * s + (1.0 - mix) * float(h) for s, h in zip(shares, head, strict=True)]
+        return shares
+
+    def category_probability(self, texts: Iterable[str]) -> npt.NDArray[np.float64]:
+        """P(category | complaint) of each text: one row of ten (``CATEGORY_CODES`` order).
+
+        What `classify` shares the complaint mass by, also for a text that is
+        probably not a complaint: use it for text known to be a complaint (a
+        complaint record without a category).
+
+        Example:
+            >>> rows = CombinedClassifier().category_probability(["等了两个小时", ""])
+            >>> rows.shape, bool(abs(rows.sum(axis=1) - 1).max() < 1e-9)
+            ((2, 10), True)
+        """
+        listed = _check_texts(texts)
+        found = self._lexicon.classify_many(listed)
+        if self._model.model.category_weights is None:
+            return np.array([self._shares(a, None) for a in found]).reshape(
+                -1, len(_COMPLAINT_CODES)
+            )
+        heads = self._model.category_probability(listed)
+        return np.array([self._shares(a, h) for a, h in zip(found, heads, strict=True)]).reshape(
+            -1, len(_COMPLAINT_CODES)
+        )
+
+    def _has_user_term(self, found: TextAnalysis) -> bool:
+        if not self._user_terms:
+            return False
+        return any(
+            self._lexicon.term_of(span.text) in self._user_terms
+            for spans in found.category_evidence.values()
+            for span in spans
+        )
 
     def complaint_probability(self, texts: Iterable[str]) -> npt.NDArray[np.float64]:
         """The combined P(complaint) of each text, in order.
@@ -388,4 +565,7 @@ class CombinedClassifier:
         listed = _check_texts(texts)
         found = self._lexicon.classify_many(listed)
         logits = self._model.decision_function(listed).tolist()
-        return [self._combine(a, z) for a, z in zip(found, logits, strict=True)]
+        if self._model.model.category_weights is None:
+            return [self._combine(a, z, None) for a, z in zip(found, logits, strict=True)]
+        heads = self._model.category_probability(listed)
+        return [self._combine(a, z, h) for a, z, h in zip(found, logits, heads, strict=True)]

@@ -220,8 +220,8 @@ class Lexicon(BaseModel):
         >>> guarded = Lexicon(schema_version=1, language="zh",
         ...                   signals={"anger": {"坑": 2}}, guards=("坑洼",))
         >>> compiled = CompiledLexicon([guarded])
-        >>> [t.term for _, _, t in compiled.matches("路上坑洼多，这家店真坑") if t]
-        ['坑洼', '坑']
+        >>> tuple(t.term for _, _, t in compiled.matches("路上坑洼多，这家店真坑") if t)
+        ('坑洼', '坑')
         >>> compiled.lookup("坑洼").entries
         ()
     """
