@@ -559,3 +559,20 @@ def test_combined_category_rows_are_what_classify_shares_the_complaint_by() -> N
         assert [found.categories[c] for c in codes] == pytest.approx(list(p * row))
     # Even where the text is no complaint, the row still says which category it would be.
     assert rows[1].argmax() == list(found.categories).index("long_wait")
+
+
+def test_combined_analyses_are_valid_models_and_survive_a_json_round_trip() -> None:
+    from custcare.text import TextAnalysis
+
+    texts = [
+        *TEXTS,
+        *SAFETY_TEXTS,
+        "服務態度太差，我要退貨！！",
+        "Great service, thanks!",
+        "不太贵",
+    ]
+    for analysis in CombinedClassifier().classify_many(texts):
+        again = TextAnalysis.model_validate_json(analysis.model_dump_json())
+        assert again == analysis
+        assert TextAnalysis.model_validate(analysis.model_dump()) == analysis
+        assert sum(analysis.categories.values()) == pytest.approx(1.0)

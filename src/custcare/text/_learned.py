@@ -32,7 +32,13 @@ import numpy as np
 import numpy.typing as npt
 
 from custcare.errors import DataError
-from custcare.text._classifier import MAX_TEXT_CHARS, LexiconClassifier, Span, TextAnalysis
+from custcare.text._classifier import (
+    MAX_TEXT_CHARS,
+    LexiconClassifier,
+    Span,
+    TextAnalysis,
+    _construct,
+)
 from custcare.text._hashing import hash_ngrams, weight_row_sums, weight_sums
 from custcare.text._lexicon import CATEGORY_CODES, NONE
 from custcare.text._normalise import Language, detect_language, normalise
@@ -486,15 +492,15 @@ class CombinedClassifier:
         shares = self._shares(found, head)
         scores = {c: probability * s for c, s in zip(_COMPLAINT_CODES, shares, strict=True)}
         scores[NONE] = 1.0 - probability
-        combined = TextAnalysis.from_scores(
-            scores,
-            language=found.language,
-            signals=found.signals,
-            category_evidence=found.category_evidence,
-            anger_intensity=found.anger_intensity,
-            truncated_at=found.truncated_at,
-        )
-        return combined.model_copy(update={"negated": found.negated})
+        total = math.fsum(scores.values())
+        categories = {code: scores[code] / total for code in CATEGORY_CODES}
+        # The lexicon's analysis with the combined categories. Built without a second
+        # validation: every value is valid by construction (shares sum to one, the
+        # probability is in [0, 1]); a test checks the JSON round trip.
+        values = dict(found.__dict__)
+        values["categories"] = categories
+        values["top_category"] = max(CATEGORY_CODES, key=categories.__getitem__)
+        return _construct(TextAnalysis, values)
 
     def _shares(self, found: TextAnalysis, head: npt.NDArray[np.float64] | None) -> list[float]:
         """P(category | complaint): the lexicon's shares mixed with the head's."""
